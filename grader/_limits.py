@@ -1,0 +1,82 @@
+"""Resource limits a worker applies to itself before it imports any student code.
+
+The worker sets both soft and hard limits, so an unprivileged student process cannot raise them
+again. Under Docker the container's own limits (memory, pids, CPU quota) apply on top.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import typing as t
+from dataclasses import asdict, dataclass, fields
+
+__all__ = ["Limits", "apply_limits"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one sandboxed worker may use. Every field has a command-line twin in the worker."""
+
+    #: Writable memory (``RLIMIT_DATA``) in MiB; 0 means unlimited. Torch alone takes ~1 GiB.
+    memory_mb: int = 4096
+    #: CPU seconds over the worker's whole life (``RLIMIT_CPU``).
+    cpu_s: int = 600
+    #: Largest file the worker may write, in MiB (``RLIMIT_FSIZE``); also caps captured output.
+    fsize_mb: int = 64
+    #: Extra processes/threads beyond those the user already runs (``RLIMIT_NPROC``; not for root).
+    nproc: int = 256
+    #: Intra-op threads for torch; 0 keeps torch's default.
+    threads: int = 0
+    #: Wall-clock seconds one call may take before the worker is killed.
+    call_timeout: float = 20.0
+    #: Wall-clock seconds to start the worker and import the student's package.
+    import_timeout: float = 120.0
+    #: Bytes of student output kept per check in feedback.
+    output_bytes: int = 10_000
+
+    def worker_args(self) -> list[str]:
+        """The flags that hand these limits to ``python -m grader._worker``."""
+        return [f"--{f.name.replace('_', '-')}={getattr(self, f.name)}" for f in fields(self)
+                if f.name in _WORKER_FIELDS]
+
+    def replace(self, **changes: t.Any) -> "Limits":
+        return Limits(**{**asdict(self), **changes})
+
+
+_WORKER_FIELDS = ("memory_mb", "cpu_s", "fsize_mb", "nproc", "threads")
+
+
+def _set(which: int, value: int) -> None:
+    try:
+        resource.setrlimit(which, (value, value))
+    except (ValueError, OSError):
+        soft, hard = resource.getrlimit(which)
+        if hard == resource.RLIM_INFINITY or value <= hard:
+            resource.setrlimit(which, (value, hard))
+
+
+def _user_tasks() -> int:
+    """Processes and threads the current uid runs now (RLIMIT_NPROC counts them all)."""
+    uid, count = os.getuid(), 0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.stat(f"/proc/{pid}").st_uid == uid:
+                    count += len(os.listdir(f"/proc/{pid}/task"))
+            except OSError:
+                continue
+    return count
+
+
+def apply_limits(memory_mb: int, cpu_s: int, fsize_mb: int, nproc: int) -> None:
+    """Apply the limits to the calling process (and so to everything it forks)."""
+    _set(resource.RLIMIT_CORE, 0)
+    if memory_mb > 0:
+        _set(resource.RLIMIT_DATA, memory_mb << 20)
+    if cpu_s > 0:
+        _set(resource.RLIMIT_CPU, cpu_s)
+    if fsize_mb > 0:
+        _set(resource.RLIMIT_FSIZE, fsize_mb << 20)
+    if nproc > 0 and os.getuid() != 0:
+        _set(resource.RLIMIT_NPROC, _user_tasks() + nproc)

@@ -1,0 +1,247 @@
+"""The sandboxed worker: the only process that imports and runs student code.
+
+Started as ``python -I -m grader._worker --fd N --root DIR ...``. It applies its resource limits,
+sends its student output to a file, imports torch (so the student's import is cheap), imports the
+student's package, then serves requests on the socket until the grader closes it.
+
+Nothing here is trusted by the grader: a student can patch any of it from inside. The grader only
+ever decodes *data* from this process (see ``_codec``), and expected values never come here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import itertools
+import os
+import socket
+import sys
+import traceback
+import typing as t
+import warnings
+
+from . import _codec
+from ._limits import apply_limits
+from ._wire import PeerClosed, recv_message, send_message
+
+_MAX_TEXT = 8000
+
+
+class _Worker:
+    def __init__(self, root: str, sock: socket.socket) -> None:
+        self.root = os.path.realpath(root)
+        self.sock = sock
+        self.handles: dict[int, object] = {}
+        self.ids = itertools.count(1)
+        self.packages: dict[str, object] = {}
+        self.import_errors: dict[str, dict[str, t.Any]] = {}
+
+    # -- handles -----------------------------------------------------------------------
+    def to_handle(self, obj: object) -> dict[str, t.Any]:
+        hid = next(self.ids)
+        self.handles[hid] = obj
+        kind = type(obj)
+        try:
+            text = object.__repr__(obj) if kind.__repr__ is object.__repr__ else repr(obj)
+        except BaseException:  # a crafted __repr__ must not break the reply
+            text = f"<{kind.__qualname__}>"
+        return {"$handle": hid, "type": f"{kind.__module__}.{kind.__qualname__}"[:200], "repr": str(text)[:200]}
+
+    def from_handle(self, handle: _codec.Handle) -> object:
+        if handle.id not in self.handles:
+            raise LookupError(f"remote object {handle.id} no longer exists")
+        return self.handles[handle.id]
+
+    # -- student package ---------------------------------------------------------------
+    def package(self, name: str) -> object:
+        if name in self.import_errors:
+            raise _ImportFailed(self.import_errors[name])
+        if name not in self.packages:
+            if not name.isidentifier():
+                raise ValueError(f"bad package name {name!r}")
+            try:
+                self.packages[name] = importlib.import_module(name)
+            except BaseException as exc:  # SystemExit and KeyboardInterrupt included
+                self.import_errors[name] = self.describe(exc, "import")
+                raise _ImportFailed(self.import_errors[name]) from None
+        return self.packages[name]
+
+    def describe(self, exc: BaseException, where: str) -> dict[str, t.Any]:
+        """Explain an exception the student's code raised, with only the student's frames."""
+        kind = type(exc)
+        try:
+            message = str(exc)
+        except BaseException:
+            message = "<the exception's __str__ failed>"
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if os.path.realpath(f.filename).startswith(self.root + os.sep)]
+        if isinstance(exc, SyntaxError) and exc.filename:
+            frames = []
+            message = f"{exc.msg} ({os.path.basename(exc.filename)}, line {exc.lineno})"
+        for f in frames:
+            f.filename = os.path.relpath(f.filename, self.root)
+        text = "".join(traceback.format_list(frames))
+        return {"type": kind.__name__[:100], "mro": [k.__name__[:100] for k in kind.__mro__][:20],
+                "message": message[:_MAX_TEXT], "traceback": text[-_MAX_TEXT:], "where": where}
+
+    # -- requests ----------------------------------------------------------------------
+    def serve(self) -> None:
+        while True:
+            try:
+                header, blobs = recv_message(self.sock)
+            except PeerClosed:
+                return
+            reply, out_blobs = self.handle(header, blobs)
+            _flush()
+            send_message(self.sock, reply, out_blobs)
+
+    def handle(self, header: dict[str, t.Any], blobs: list[bytes]) -> tuple[dict[str, t.Any], list[bytes]]:
+        out_blobs: list[bytes] = []
+        op = header.get("op")
+        recorder = None
+        try:
+            if op == "release":
+                for hid in header.get("ids", []):
+                    self.handles.pop(hid, None)
+                return {"ok": True, "value": None}, out_blobs
+            if op == "import":
+                module = self.package(header["package"])
+                api = sorted(n for n in dir(module) if not n.startswith("_"))
+                return {"ok": True, "value": api}, out_blobs
+            target = (self.from_handle(_codec.Handle(header["target"], "", "")) if header.get("target")
+                      else self.package(header["package"]))
+            args = _codec.decode(header.get("args", []), blobs, self.from_handle)
+            kwargs = _codec.decode(header.get("kwargs", {"$dict": []}), blobs, self.from_handle)
+            if header.get("record_ops"):
+                recorder = _op_recorder()
+            if recorder is not None:
+                recorder.__enter__()
+            try:
+                value = self.run(op, target, header.get("path", []), args, kwargs)
+            finally:
+                if recorder is not None:
+                    recorder.__exit__(None, None, None)
+            reply = {"ok": True, "value": _codec.encode(value, out_blobs, self.to_handle)}
+        except _ImportFailed as exc:
+            return {"ok": False, "error": exc.args[0]}, []
+        except BaseException as exc:  # student code may raise anything, SystemExit included
+            return {"ok": False, "error": self.describe(exc, "call"),
+                    "ops": sorted(recorder.ops) if recorder else []}, []
+        if recorder is not None:
+            reply["ops"] = sorted(recorder.ops)
+        return reply, out_blobs
+
+    def run(self, op: str | None, target: object, path: list[str], args: t.Any, kwargs: t.Any) -> object:
+        for name in path[:-1] if op == "setattr" else path:
+            target = getattr(target, name)
+        if op == "getattr":
+            return target
+        if op == "setattr":
+            setattr(target, path[-1], args[0])
+            return None
+        if op == "call":
+            return target(*args, **kwargs)  # type: ignore[operator]
+        raise ValueError(f"unknown request {op!r}")
+
+
+class _ImportFailed(Exception):
+    pass
+
+
+def _op_recorder() -> t.Any:
+    """A dispatch-level record of every aten op that runs, however it was reached."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class OpRecorder(TorchDispatchMode):
+        @classmethod
+        def _should_skip_dynamo(cls) -> bool:
+            return False  # True makes torch wrap the hook with dynamo: a 1.8 s import on first use
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.ops: set[str] = set()
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            self.ops.add(func._schema.name)
+            return func(*args, **(kwargs or {}))
+
+    return OpRecorder()
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+
+
+def _redirect_output(path: str) -> None:
+    """Send fds 1 and 2 (and so the student's prints and C-level writes) to ``path``."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
+    sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
+
+
+def _connect(args: argparse.Namespace) -> socket.socket:
+    if args.fd is not None:
+        return socket.socket(fileno=args.fd)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(args.connect)
+    return sock
+
+
+def _setup_torch(threads: int) -> None:
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    import numpy  # noqa: F401  (pre-imported: the student's import then costs nothing)
+    import torch
+
+    if threads > 0:
+        torch.set_num_threads(threads)
+    if torch.cuda.is_available():
+        torch.backends.cudnn.deterministic = True
+        try:
+            torch.backends.cudnn.conv.fp32_precision = "ieee"  # type: ignore[attr-defined]
+            torch.backends.cuda.matmul.fp32_precision = "ieee"  # type: ignore[attr-defined]
+        except AttributeError:
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="grader-worker")
+    parser.add_argument("--fd", type=int)
+    parser.add_argument("--connect")
+    parser.add_argument("--root", required=True, help="folder that holds the student's packages")
+    parser.add_argument("--output", required=True, help="file for the student's stdout and stderr")
+    parser.add_argument("--preload", action="append", default=[])
+    parser.add_argument("--memory-mb", type=int, default=0)
+    parser.add_argument("--cpu-s", type=int, default=0)
+    parser.add_argument("--fsize-mb", type=int, default=0)
+    parser.add_argument("--nproc", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    sock = _connect(args)
+    apply_limits(args.memory_mb, args.cpu_s, args.fsize_mb, args.nproc)
+    _redirect_output(args.output)
+    _setup_torch(args.threads)
+    sys.path.insert(0, args.root)
+    sys.dont_write_bytecode = True
+    worker = _Worker(args.root, sock)
+    for name in args.preload:
+        try:
+            worker.package(name)
+        except _ImportFailed:
+            pass  # remembered; every request for this package answers with the import error
+    _flush()
+    send_message(sock, {"op": "ready", "pid": os.getpid(), "import_errors": worker.import_errors})
+    worker.serve()
+
+
+if __name__ == "__main__":
+    main()

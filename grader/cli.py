@@ -1,0 +1,165 @@
+"""The ``grade`` command. It parses options and delegates; the work lives in the other modules.
+
+Imports are kept light at module level (no torch, no pytest): ``grade check`` starts the sandboxed
+worker first, so the worker imports torch while this process imports the checks' dependencies.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import typing as t
+from pathlib import Path
+
+import click
+
+from .catalog import Course, Exercise, find_course
+from .errors import GradeError, SubmissionNotFound
+
+DEVICE = click.Choice(["cpu", "cuda", "auto"])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--course", type=click.Path(file_okay=False, path_type=Path), envvar="GRADE_COURSE",
+              help="Course folder (has checks/ and exercises/). Default: found from the current folder.")
+@click.pass_context
+def cli(ctx: click.Context, course: Path | None) -> None:
+    """Grade deep-learning exercises (PyTorch, fastai) without trusting the code being graded.
+
+    \b
+    Students:     grade list            what there is to do
+                  grade check conv      check your exercises/conv/ (public checks)
+    Instructors:  grade check conv --submission SUBMISSION --hidden
+                  grade validate        solutions pass, stubs fail, mutants are caught
+                  grade batch SUBMISSIONS --out results/
+
+    Student code always runs in a separate, resource-limited worker process; the checks and the
+    grade are computed in this process, which never runs student code.
+    """
+    ctx.obj = course
+
+
+def _course(ctx: click.Context) -> Course:
+    return find_course(ctx.obj) if ctx.obj else find_course()
+
+
+def _console(stderr: bool = False) -> t.Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+@cli.command("list")
+@click.pass_context
+def list_cmd(ctx: click.Context) -> None:
+    """List the exercises with their titles."""
+    from rich.table import Table
+
+    course = _course(ctx)
+    table = Table("Exercise", "Title", "Titel", "Checks")
+    for ex in course.exercises().values():
+        checks = "public + hidden" if ex.hidden_checks else "public"
+        table.add_row(ex.name, ex.title, ex.title_de, checks)
+    _console().print(table)
+
+
+def _submission_root(course: Course, submission: Path | None, exercise: Exercise) -> Path:
+    root = (submission or course.root / "exercises").resolve()
+    if not root.is_dir():
+        raise SubmissionNotFound(f"Submission folder {root} does not exist.")
+    if root.name == exercise.name and (root / "__init__.py").is_file():
+        root = root.parent  # accept the package folder itself, too
+    if not (root / exercise.name).is_dir():
+        raise SubmissionNotFound(f"{root} has no folder {exercise.name}/ (the package with your code).")
+    return root
+
+
+@cli.command()
+@click.argument("exercise")
+@click.option("--submission", type=click.Path(path_type=Path),
+              help="Folder that contains the <EXERCISE>/ package. Default: the course's exercises/.")
+@click.option("--hidden", is_flag=True, help="Also run the hidden checks (instructors; needs reference/).")
+@click.option("--device", type=DEVICE, default="cpu", show_default=True, help="Where tensors live in the checks.")
+@click.option("--json", "as_json", is_flag=True, help="Print Gradescope's results.json to stdout instead of a table.")
+@click.option("--timeout", type=float, help="Seconds per call of your code (default: the exercise's).")
+@click.option("-v", "--verbose", is_flag=True, help="Show full messages.")
+@click.pass_context
+def check(ctx: click.Context, exercise: str, submission: Path | None, hidden: bool, device: str,
+          as_json: bool, timeout: float | None, verbose: bool) -> None:
+    """Grade one EXERCISE of one submission. Exit status 0 only when every check passed.
+
+    \b
+    Examples:
+      grade check conv                                    your own exercises/conv/
+      grade check conv --submission solutions --hidden    the instructor's solution
+    """
+    from ._limits import Limits
+    from .sandbox import Sandbox
+
+    course = _course(ctx)
+    ex = course.exercise(exercise)
+    if hidden and not ex.hidden_checks:
+        raise GradeError(f"No hidden checks for {exercise!r} here (they are not part of the student bundle).")
+    root = _submission_root(course, submission, ex)
+    limits = Limits(call_timeout=timeout or ex.call_timeout)
+    with Sandbox(root, [ex.name], limits) as sandbox:  # starts the worker now, in parallel
+        from .runner import resolve_device, run_checks
+
+        result = run_checks(ex, sandbox, root, hidden=hidden, device=resolve_device(device))
+    if as_json:
+        from .results import gradescope
+
+        click.echo(json.dumps(gradescope([result]), indent=2))
+    else:
+        from .report import print_exercise_result
+
+        print_exercise_result(result, _console(), verbose)
+    ctx.exit(0 if result.all_passed else 1)
+
+
+@cli.command()
+@click.argument("exercises", nargs=-1)
+@click.option("--device", type=DEVICE, default="cpu", show_default=True)
+@click.pass_context
+def validate(ctx: click.Context, exercises: tuple[str, ...], device: str) -> None:
+    """Prove the course right: solutions get full marks, stubs get zero, every mutant fails a
+    hidden check and every hidden check fails at least one mutant. Default: all exercises."""
+    from .validation import print_validation, validate_exercise
+
+    course = _course(ctx)
+    names = list(exercises) or list(course.exercises())
+    console = _console()
+    ok = True
+    for name in names:
+        report = validate_exercise(course.exercise(name), device=device, console=console)
+        print_validation(report, console)
+        ok &= report.ok
+    ctx.exit(0 if ok else 1)
+
+
+@cli.command()
+@click.option("--check", "check_only", is_flag=True, help="Only report stale stubs; exit 1 if any.")
+@click.pass_context
+def stubs(ctx: click.Context, check_only: bool) -> None:
+    """Generate exercises/<name>/ from solutions/<name>/ (solution regions become TODOs)."""
+    from .authoring import sync_stubs
+
+    stale = sync_stubs(_course(ctx), check=check_only)
+    for path in stale:
+        click.echo(("stale: " if check_only else "wrote: ") + path)
+    if not stale:
+        click.echo("stubs are up to date")
+    ctx.exit(1 if (check_only and stale) else 0)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli.main(prog_name="grade")
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""The pytest plugin that turns an exercise's checks into graded results.
+
+Fixtures a check may ask for:
+
+- ``student``: the student's package (:class:`~grader.proxy.StudentPackage`); calls run in the sandbox
+- ``device``: the ``torch.device`` to grade on (``--device``)
+- ``student_sources``: ``{relative path: text}`` of the student's ``.py`` files, read as text here
+
+Markers: ``@pytest.mark.points(n)`` (default 1) and ``@pytest.mark.check_timeout(seconds)``
+(default: the exercise's ``call_timeout``).
+
+An assertion's message is shown to the student as is; checks run with ``--assert=plain`` so
+pytest never prints the compared (hidden) values.
+"""
+
+from __future__ import annotations
+
+import time
+import typing as t
+from pathlib import Path
+
+import pytest
+
+from .catalog import Exercise
+from .proxy import StudentPackage
+from .results import CheckResult, ExerciseResult, Outcome
+from .sandbox import Sandbox, StudentTimeout, WorkerError
+from .testing import CheckFailed
+
+__all__ = ["GradePlugin"]
+
+#: Bytes of one student source file the trusted side reads for static checks.
+MAX_SOURCE_BYTES = 1 << 20
+
+
+class GradePlugin:
+    """Collects one :class:`CheckResult` per check of ``exercise`` run against ``sandbox``."""
+
+    def __init__(self, exercise: Exercise, sandbox: Sandbox, device: str, submission: Path) -> None:
+        self.exercise = exercise
+        self.sandbox = sandbox
+        self.device_name = device
+        self.submission = submission
+        self.result = ExerciseResult(exercise.name)
+        self.collect_errors: list[str] = []
+        self._package = StudentPackage(sandbox, exercise.name, timeout=exercise.call_timeout)
+        self._started = time.monotonic()
+
+    # -- fixtures ------------------------------------------------------------------------
+    @pytest.fixture(scope="session")
+    def student(self) -> StudentPackage:
+        return self._package
+
+    @pytest.fixture(scope="session")
+    def device(self) -> t.Any:
+        import torch
+
+        return torch.device(self.device_name)
+
+    @pytest.fixture(scope="session")
+    def student_sources(self) -> dict[str, str]:
+        folder = self.submission / self.exercise.name
+        sources: dict[str, str] = {}
+        if folder.is_dir() and not folder.is_symlink():
+            for path in sorted(folder.rglob("*.py"))[:200]:
+                if path.is_file() and not path.is_symlink():
+                    with open(path, "rb") as f:
+                        sources[str(path.relative_to(folder))] = f.read(MAX_SOURCE_BYTES).decode("utf-8", "replace")
+        return sources
+
+    # -- hooks ---------------------------------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "points(n): points this check is worth (default 1)")
+        config.addinivalue_line("markers", "check_timeout(seconds): time limit per call of student code")
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        marker = item.get_closest_marker("check_timeout")
+        self._package.timeout = float(marker.args[0]) if marker else self.exercise.call_timeout
+        self.sandbox.take_output()  # output from before this check belongs to no check
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> t.Iterator[None]:
+        outcome = yield
+        report: pytest.TestReport = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.result.checks.append(self._make_result(item, call, report))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collect_errors.append(f"{report.nodeid}: {str(report.longrepr)[-3000:]}")
+
+    def pytest_sessionfinish(self) -> None:
+        self.result.duration = time.monotonic() - self._started
+
+    # -- results -------------------------------------------------------------------------
+    def _make_result(self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> CheckResult:
+        marker = item.get_closest_marker("points")
+        points = float(marker.args[0]) if marker else 1.0
+        doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip()
+        hidden = self.exercise.reference in Path(str(item.path)).parents
+        outcome, message = self._outcome(call, report)
+        return CheckResult(
+            check_id=f"{self.exercise.name}::{item.name}",
+            title=doc.splitlines()[0] if doc else "",
+            outcome=outcome,
+            score=points if outcome == "passed" else 0.0,
+            max_score=0.0 if outcome == "skipped" else points,
+            message=message,
+            output=self.sandbox.take_output(),
+            visibility="after_published" if hidden else "visible",
+            duration=report.duration,
+        )
+
+    @staticmethod
+    def _outcome(call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[Outcome, str]:
+        if report.skipped:
+            longrepr = report.longrepr
+            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+            return "skipped", str(reason).removeprefix("Skipped: ")
+        if report.passed or call.excinfo is None:
+            return "passed", ""
+        exc = call.excinfo.value
+        if isinstance(exc, StudentTimeout):
+            return "timeout", str(exc)
+        if isinstance(exc, WorkerError):
+            return "error", str(exc)
+        if isinstance(exc, CheckFailed):
+            return "failed", str(exc)
+        if isinstance(exc, AssertionError):
+            return "failed", str(exc) or "The result is wrong."
+        return "error", (f"The check could not use your result: {type(exc).__name__}: {exc}")[:2000]

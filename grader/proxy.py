@@ -1,0 +1,95 @@
+"""What a check sees as ``student``: a stand-in for the student's package that lives elsewhere.
+
+``student.conv2d(x, w)`` sends the call to the sandboxed worker and returns the decoded result;
+classes and other non-data results come back as :class:`~grader.sandbox.RemoteObject` handles.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import typing as t
+
+from .sandbox import RemoteObject, Sandbox
+
+__all__ = ["StudentPackage", "RemoteFunction", "RemoteObject"]
+
+
+class StudentPackage:
+    """The student's package ``name``, reached through ``sandbox``.
+
+    :param timeout: seconds a call may take; the plugin sets it per check from the
+        ``check_timeout`` marker.
+    """
+
+    def __init__(self, sandbox: Sandbox, name: str, timeout: float | None = None) -> None:
+        self._sandbox = sandbox
+        self._name = name
+        self.timeout = timeout
+        #: Names of the aten ops recorded inside :meth:`recording_ops` blocks.
+        self.ops_seen: set[str] = set()
+        self._recording = 0
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def __getattr__(self, name: str) -> "RemoteFunction":
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return RemoteFunction(self, [name])
+
+    def get(self, name: str) -> t.Any:
+        """The value of the package attribute ``name`` (data, or a remote handle)."""
+        return self._request("getattr", [name])
+
+    def api(self) -> list[str]:
+        """Public names the student's package defines."""
+        return t.cast(list[str], self._sandbox.request("import", package=self._name, timeout=self.timeout))
+
+    @contextlib.contextmanager
+    def recording_ops(self) -> t.Iterator[set[str]]:
+        """Record the aten ops every call inside the block runs (for from-scratch rules)."""
+        self._recording += 1
+        seen: set[str] = set()
+        previous, self.ops_seen = self.ops_seen, seen
+        try:
+            yield seen
+        finally:
+            self._recording -= 1
+            self.ops_seen = previous | seen
+
+    def _request(self, op: str, path: list[str], args: t.Sequence[t.Any] = (),
+                 kwargs: dict[str, t.Any] | None = None) -> t.Any:
+        value, ops = self._sandbox.call_with_ops(op, package=self._name, path=path, args=args, kwargs=kwargs,
+                                                 record_ops=self._recording > 0, timeout=self.timeout)
+        self.ops_seen.update(ops)
+        return value
+
+    def __repr__(self) -> str:
+        return f"<student package {self._name!r}>"
+
+
+class RemoteFunction:
+    """A (not yet fetched) attribute of the student's package; calling it runs it remotely."""
+
+    __slots__ = ("_package", "_path")
+
+    def __init__(self, package: StudentPackage, path: list[str]) -> None:
+        self._package = package
+        self._path = path
+
+    def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        return self._package._request("call", self._path, args, kwargs)
+
+    def __getattr__(self, name: str) -> "RemoteFunction":
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return RemoteFunction(self._package, [*self._path, name])
+
+    def get(self) -> t.Any:
+        """Fetch the attribute itself (data, or a remote handle)."""
+        return self._package._request("getattr", self._path)
+
+    def __repr__(self) -> str:
+        return f"<student {'.'.join(self._path)}>"
+

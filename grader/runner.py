@@ -1,0 +1,75 @@
+"""Run one exercise's checks against one submission, in this (trusted) process.
+
+The submission's code runs in a :class:`~grader.sandbox.Sandbox`; pytest, the checks and the
+references run here. Start the sandbox *before* importing this module when start-up time
+matters: the worker imports torch while this process imports pytest and torch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+from .catalog import Exercise
+from .errors import ExerciseConfigError
+from .plugin import GradePlugin
+from .results import ExerciseResult
+from .sandbox import Sandbox
+
+__all__ = ["run_checks", "resolve_device"]
+
+_INI = Path(__file__).with_name("checks.ini")
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when available, else ``cpu``; ``cuda`` without a GPU is an error."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ExerciseConfigError("--device cuda was asked for, but torch sees no CUDA device here.")
+    return device
+
+
+def run_checks(exercise: Exercise, sandbox: Sandbox, submission: Path, *, hidden: bool,
+               device: str = "cpu") -> ExerciseResult:
+    """Grade ``exercise`` for the student whose packages are in ``submission``."""
+    files = exercise.check_files(hidden)
+    if not files:
+        raise ExerciseConfigError(f"Exercise {exercise.name!r} has no checks in {exercise.public_checks}.")
+    root = str(exercise.course_root)
+    if root not in sys.path:
+        sys.path.append(root)  # hidden checks import reference/<name>/ helpers from here
+    plugin = GradePlugin(exercise, sandbox, device, submission)
+    args = [*map(str, files), "-c", str(_INI), "--rootdir", root, "--import-mode=importlib",
+            "--assert=plain", "--noconftest", "-p", "no:cacheprovider", "-p", "no:randomly", "-q", "--no-header", "-s"]
+    _configure_torch(device)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()) as log:
+        warnings.simplefilter("ignore")
+        code = pytest.main(args, plugins=[plugin])
+    if plugin.collect_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        details = "\n".join(plugin.collect_errors) or log.getvalue()[-3000:]
+        raise ExerciseConfigError(f"The checks of {exercise.name!r} could not be loaded:\n{details}")
+    return plugin.result
+
+
+def _configure_torch(device: str) -> None:
+    """The course's CUDA settings for exact references (EXERCISES.md): IEEE fp32, deterministic."""
+    import torch
+
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    if device == "cuda":
+        torch.backends.cudnn.deterministic = True
+        try:
+            torch.backends.cudnn.conv.fp32_precision = "ieee"  # type: ignore[attr-defined]
+            torch.backends.cuda.matmul.fp32_precision = "ieee"  # type: ignore[attr-defined]
+        except AttributeError:
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
