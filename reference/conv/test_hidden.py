@@ -137,10 +137,10 @@ def test_keeps_dtype_and_device(student, device):
 
 @pytest.mark.points(3)
 def test_from_scratch(student, device, student_sources):
-    """No built-in convolution is used, directly or indirectly."""
+    """A correct conv2d without any built-in convolution, direct or indirect."""
     x, w = _randn(2, 2, 7, 6, seed=32, device=device), _randn(3, 2, 3, 2, seed=33, device=device)
     with student.recording_ops() as ops:
-        student.conv2d(x, w)
-        student.conv2d(x, w, bias=_randn(3, seed=34, device=device), stride=(2, 1), padding=(1, 0), dilation=(1, 2))
+        check_conv(student, x, w)
+        check_conv(student, x, w, _randn(3, seed=34, device=device), stride=(2, 1), padding=(1, 0), dilation=(1, 2))
     assert_from_scratch(ops, student_sources, forbidden_names=FORBIDDEN, forbidden_ops=r"conv",
                         what="conv2d")

@@ -1,0 +1,35 @@
+# The two commands of the README. Each sets up .venv when it is missing.
+#   make test   install, then run the platform's own tests (Docker ones included when an engine runs)
+#   make demo   install, then grade the bundled sample submissions
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: test demo install docker validate bench clean
+
+install: $(STAMP)
+
+# torch, torchvision and fastai come in one pip call (pinned in pyproject.toml).
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	@touch $(STAMP)
+
+docker:
+	@bash scripts/ensure-docker.sh || echo "Docker is not available: Docker tests will be skipped."
+
+test: install docker
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+demo: install docker
+	$(VENV)/bin/grade batch examples/submissions --out demo-results
+
+validate: install
+	$(VENV)/bin/grade validate
+
+bench: install docker
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf demo-results .pytest_cache

@@ -1,0 +1,115 @@
+"""``grade validate``: prove an exercise's checks right before students see them.
+
+Four promises per exercise: the solution gets full marks; the stub gets zero; every mutant in
+``reference/<name>/mutants/`` fails at least one check; every hidden check (a test function, all
+its parameters together) fails on at least one mutant, so no check is dead weight.
+
+Each submission needs its own worker (about 2 s of torch import), so the next worker is started
+while the current submission is graded.
+"""
+
+from __future__ import annotations
+
+import shutil
+import typing as t
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._limits import Limits
+from .authoring import mutant_submission
+from .catalog import Exercise
+from .results import ExerciseResult
+from .sandbox import Sandbox
+
+__all__ = ["ValidationReport", "validate_exercise", "print_validation"]
+
+
+@dataclass
+class ValidationReport:
+    exercise: str
+    problems: list[str] = field(default_factory=list)
+    #: ``(what, score, max_score, failed check functions)`` per graded submission.
+    rows: list[tuple[str, float, float, list[str]]] = field(default_factory=list)
+    #: hidden check function -> names of the mutants that fail it
+    caught_by: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _failed_functions(result: ExerciseResult) -> list[str]:
+    return sorted({c.function for c in result.checks if c.outcome not in ("passed", "skipped")})
+
+
+def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = None) -> ValidationReport:
+    """Grade the solution, the stub and every mutant of ``exercise`` with all checks."""
+    from .runner import resolve_device, run_checks
+
+    device = resolve_device(device)
+    report = ValidationReport(exercise.name)
+    if not exercise.hidden_checks:
+        report.problems.append(f"{exercise.name}: no hidden checks in {exercise.reference}")
+        return report
+    temporary: list[Path] = []
+    subjects: list[tuple[str, Path]] = [("solution", exercise.solution.parent), ("stub", exercise.stub.parent)]
+    for mutant in exercise.mutants:
+        root = mutant_submission(exercise, mutant)
+        temporary.append(root)
+        subjects.append((f"mutant {mutant.stem}", root))
+    limits = Limits(call_timeout=exercise.call_timeout)
+    sandboxes = [Sandbox(root, [exercise.name], limits) for _, root in subjects]
+    hidden_functions = set()
+    try:
+        sandboxes[0].start()
+        for i, ((what, root), sandbox) in enumerate(zip(subjects, sandboxes)):
+            if i + 1 < len(sandboxes):
+                sandboxes[i + 1].start()  # overlap the next worker's start-up with this grading
+            if console is not None:
+                console.print(f"[dim]validate {exercise.name}: {what}…[/dim]")
+            result = run_checks(exercise, sandbox, root, hidden=True, device=device)
+            sandbox.close()
+            failed = _failed_functions(result)
+            report.rows.append((what, result.score, result.max_score, failed))
+            hidden_functions |= {c.function for c in result.checks if c.visibility != "visible"}
+            if what == "solution" and result.score != result.max_score:
+                bad = [f"{c.check_id}: {c.message[:300]}" for c in result.checks if not c.passed]
+                report.problems.append("the solution does not get full marks:\n  " + "\n  ".join(bad))
+            elif what == "stub" and result.score != 0:
+                passed = [c.check_id for c in result.checks if c.passed]
+                report.problems.append(f"the stub earns {result.score:g} points (passes {', '.join(passed)})")
+            elif what.startswith("mutant"):
+                if not failed:
+                    report.problems.append(f"{what} passes every check: no check catches this mistake")
+                for function in failed:
+                    report.caught_by.setdefault(function, []).append(what.removeprefix("mutant "))
+    finally:
+        for sandbox in sandboxes:
+            sandbox.close()
+        for root in temporary:
+            shutil.rmtree(root, ignore_errors=True)
+    if not exercise.mutants:
+        report.problems.append("there are no mutants in reference/<name>/mutants/")
+    for function in sorted(hidden_functions):
+        if function not in report.caught_by:
+            report.problems.append(f"hidden check {function} fails on no mutant: dead weight, or a mutant is missing")
+    return report
+
+
+def print_validation(report: ValidationReport, console: t.Any) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"validate {report.exercise}", title_justify="left")
+    table.add_column("Submission")
+    table.add_column("Points", justify="right")
+    table.add_column("Failed checks", overflow="fold")
+    for what, score, max_score, failed in report.rows:
+        names = ", ".join(f.split("::", 1)[-1] for f in failed)
+        table.add_row(what, f"{score:g}/{max_score:g}", escape(names) or "[green]none[/green]")
+    console.print(table)
+    if report.ok:
+        console.print(f"[bold green]{report.exercise}: valid[/] — solution full marks, stub zero, "
+                      f"{len(report.rows) - 2} mutants caught, every hidden check catches a mutant.")
+    for problem in report.problems:
+        console.print(f"[bold red]{report.exercise}: {escape(problem)}[/]")

@@ -1,0 +1,3 @@
+"""Never finish importing."""
+while True:
+    pass

@@ -1,0 +1,6 @@
+"""Never return."""
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    while True:
+        pass

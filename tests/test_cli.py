@@ -1,0 +1,66 @@
+"""The `grade` command through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from conftest import HOSTILE, REPO, make_conv_submission
+from grader.cli import cli
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, ["--course", str(REPO), *args], catch_exceptions=False)
+
+
+def test_list_shows_exercises():
+    result = invoke("list")
+    assert result.exit_code == 0 and "conv" in result.output and "2D convolution" in result.output
+
+
+def test_solution_gets_full_marks_with_hidden_checks():
+    result = invoke("check", "conv", "--submission", str(REPO / "solutions"), "--hidden")
+    assert result.exit_code == 0, result.output
+    assert "conv: 29/29 points" in result.output.replace("\n", " ") or "29/29" in result.output
+
+
+def test_untouched_stub_gets_zero_and_a_message_per_check():
+    result = invoke("check", "conv", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["score"] == 0 and data["tests"]
+    assert all("not implemented yet" in t["output"] for t in data["tests"])
+    assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(data["tests"][0])
+
+
+def test_json_for_a_wrong_submission_never_contains_expected_values(tmp_path):
+    root = make_conv_submission(tmp_path, HOSTILE / "patched_allclose.py")
+    result = invoke("check", "conv", "--submission", str(root), "--hidden", "--json")
+    data = json.loads(result.output)
+    assert result.exit_code == 1 and data["score"] == 0
+    assert all(t["status"] == "failed" for t in data["tests"])
+    assert "tensor([" not in result.output
+
+
+def test_unknown_exercise_is_one_clear_error_line():
+    result = invoke("check", "nope")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: No exercise named 'nope'")
+
+
+def test_missing_submission_folder_is_a_clear_error(tmp_path):
+    result = invoke("check", "conv", "--submission", str(tmp_path / "missing"))
+    assert result.exit_code == 1 and "does not exist" in result.output
+    result = invoke("check", "conv", "--submission", str(tmp_path))
+    assert result.exit_code == 1 and "has no folder conv/" in result.output
+
+
+def test_bad_option_is_a_usage_error():
+    result = invoke("check", "conv", "--device", "tpu")
+    assert result.exit_code == 2 and "Invalid value" in result.output
+
+
+def test_stubs_check_reports_up_to_date():
+    result = invoke("stubs", "--check")
+    assert result.exit_code == 0 and "up to date" in result.output
