@@ -138,6 +138,39 @@ def validate(ctx: click.Context, exercises: tuple[str, ...], device: str) -> Non
 
 
 @cli.command()
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for grades.csv, report.html and <student>/results.json + feedback.md.")
+@click.option("--exercise", "exercises", multiple=True, metavar="NAME",
+              help="Grade only this exercise (repeatable). Default: every exercise found in the submissions.")
+@click.option("--backend", type=click.Choice(["docker", "local", "auto"]), default="auto", show_default=True,
+              help="docker: one container per submission; local: a child process as an unprivileged user.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Submissions graded at once. Default: CPU cores.")
+@click.option("--resume", is_flag=True, help="Skip students whose results.json is already complete.")
+@click.option("--image", help="Docker image for workers (default: dl-grader-worker:local-1, built here).")
+@click.option("--device", type=DEVICE, default="cpu", show_default=True)
+@click.pass_context
+def batch(ctx: click.Context, submissions: Path, out: Path, exercises: tuple[str, ...], backend: str,
+          jobs: int | None, resume: bool, image: str | None, device: str) -> None:
+    """Grade every submission in SUBMISSIONS (one folder or .zip per student, named by student id).
+
+    Inside a submission: exercise folders <name>/ and/or notebooks <name>.ipynb. Each submission is
+    graded in isolation with the hidden checks; one broken or hostile submission never stops the
+    batch. Results are written as each student finishes, so --resume continues a killed batch.
+
+    \b
+    Example:
+      grade batch submissions/ --out results/ --exercise conv --jobs 4
+    """
+    from .batch import BatchOptions, run_batch
+
+    options = BatchOptions(out=out, exercises=exercises, backend=backend, jobs=jobs or 0, resume=resume,
+                           image=image, device=device)
+    summaries = run_batch(_course(ctx), submissions, options, _console())
+    ctx.exit(0 if all(s["status"] != "errored" for s in summaries) else 1)
+
+
+@cli.command()
 @click.option("--check", "check_only", is_flag=True, help="Only report stale stubs; exit 1 if any.")
 @click.pass_context
 def stubs(ctx: click.Context, check_only: bool) -> None:

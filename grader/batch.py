@@ -1,0 +1,284 @@
+"""``grade batch``: grade a folder of submissions in parallel, each in its own sandbox.
+
+The pipeline for one student, in order (each step needs the one before):
+
+1. ``stage_submission``  copy or unpack safely; notebooks become packages     (intake.py)
+2. ``Sandbox``           one worker (container) for all of the student's exercises
+3. ``run_checks``        per exercise, the trusted checks against that worker  (runner.py)
+4. ``write_student``     feedback.md, then results.json last (marks completion) (outputs.py)
+
+Students are graded by a pool of trusted grader processes (``--jobs``, default: one per core);
+each imports torch once and then grades student after student. ``grades.csv`` and
+``report.html`` are rewritten from the results.json files after every student, so a batch killed
+at any moment resumes (``--resume``) without losing or duplicating anything.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import re
+import shutil
+import tempfile
+import time
+import traceback
+import typing as t
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._limits import Limits
+from .catalog import Course
+from .errors import GradeError
+from .outputs import read_complete, write_grades_csv, write_report_html, write_student
+
+__all__ = ["BatchOptions", "run_batch", "discover"]
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    out: Path
+    exercises: tuple[str, ...] = ()
+    backend: str = "auto"
+    jobs: int = 0
+    resume: bool = False
+    image: str | None = None
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: Path
+    student_id: str
+
+
+def _safe_id(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._@+-]", "_", name).strip(".") or "student"
+
+
+def discover(submissions: Path) -> list[Entry]:
+    """One entry per folder or ``.zip`` in ``submissions`` (hidden files skipped)."""
+    if not submissions.is_dir():
+        raise GradeError(f"{submissions} is not a folder of submissions.")
+    entries, seen = [], set()
+    for path in sorted(submissions.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if not (path.is_dir() or path.suffix.lower() == ".zip" or path.is_symlink()):
+            continue
+        base = _safe_id(path.name[:-4] if path.suffix.lower() == ".zip" and not path.is_dir() else path.name)
+        student_id, n = base, 2
+        while student_id in seen:
+            student_id, n = f"{base}-{n}", n + 1
+        seen.add(student_id)
+        entries.append(Entry(path, student_id))
+    return entries
+
+
+def _names_in(entry: Path) -> set[str]:
+    """Top-level names in a submission (cheap; used to decide which exercises to grade)."""
+    try:
+        if entry.is_dir() and not entry.is_symlink():
+            names = {p.name for p in entry.iterdir()}
+            if len(names) == 1 and (entry / next(iter(names))).is_dir():
+                names |= {p.name for p in (entry / next(iter(names))).iterdir()}
+            return names
+        with zipfile.ZipFile(entry) as zf:
+            parts = [n.replace("\\", "/").strip("/").split("/") for n in zf.namelist()]
+        return {p[0] for p in parts if p and p[0]} | {p[1] for p in parts if len(p) > 1}
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return set()
+
+
+def exercises_to_grade(course: Course, entries: t.Sequence[Entry], wanted: t.Sequence[str]) -> list[str]:
+    known = course.exercises()
+    if wanted:
+        for name in wanted:
+            course.exercise(name)  # raises a clear error for unknown names
+        return list(wanted)
+    found = set()
+    for entry in entries:
+        for name in _names_in(entry.path):
+            found.add(name.removesuffix(".ipynb"))
+    chosen = [name for name in known if name in found]
+    if not chosen:
+        raise GradeError("No exercise of this course was found in any submission. Known exercises: "
+                         + ", ".join(known) + ". Use --exercise to name them.")
+    return chosen
+
+
+# -- one student, in a pool process --------------------------------------------------------
+
+_LAUNCHER: t.Any = None
+
+
+def _pool_init(backend: str, image: str | None, batch_id: str) -> None:
+    """Runs once per pool process: quiet warnings and open the backend (Docker client)."""
+    import signal
+    import warnings
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    warnings.simplefilter("ignore")
+    global _LAUNCHER
+    if backend == "docker":
+        from .docker_backend import LOCAL_IMAGE, DockerLauncher
+
+        _LAUNCHER = DockerLauncher(image or LOCAL_IMAGE, batch_id=batch_id)
+    else:
+        from .sandbox import LocalLauncher
+
+        _LAUNCHER = LocalLauncher(unprivileged=True)
+
+
+def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str], device: str) -> dict[str, t.Any]:
+    """Grade every exercise of one student and write their outputs. Never raises for bad input."""
+    from .catalog import Course
+    from .intake import stage_submission
+    from .results import ExerciseResult
+    from .runner import run_checks
+    from .sandbox import Sandbox
+
+    started = time.monotonic()
+    course = Course(Path(course_root))
+    work = Path(tempfile.mkdtemp(prefix="grade-stage-"))
+    results: list[ExerciseResult] = []
+    notes: list[str] = []
+    try:
+        intake = stage_submission(entry.path, work / "submission", exercises)
+        os.chmod(work, 0o755)
+        notes += intake.notes.get("", [])
+        available = [e for e in exercises if e not in intake.fatal]
+        limits = Limits(call_timeout=max(course.exercise(e).call_timeout for e in exercises), threads=1)
+        with Sandbox(intake.root, available, limits, launcher=_LAUNCHER) as sandbox:
+            for name, message in intake.fatal.items():
+                sandbox.mark_unavailable(name, message)
+            for name in exercises:
+                exercise = course.exercise(name)
+                result = run_checks(exercise, sandbox, intake.root, hidden=True, device=device)
+                result.notes = [*intake.fatal.get(name, "").split("\n")[:1], *intake.notes.get(name, [])]
+                result.notes = [n for n in result.notes if n]
+                results.append(result)
+        status = "passed" if all(r.all_passed for r in results) else "failed"
+    except Exception as exc:  # a bug of ours must not lose the student: record it
+        notes.append(f"Grading failed with an internal error ({type(exc).__name__}: {exc}); "
+                     "please tell the instructor.")
+        traceback.print_exc()
+        done = {r.exercise for r in results}
+        results += [ExerciseResult(e, notes=["not graded (internal error)"]) for e in exercises if e not in done]
+        status = "errored"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    data = write_student(Path(out), entry.student_id, results, notes, exercises)
+    return {"student_id": entry.student_id, "status": status, "score": data["score"],
+            "max_score": data["max_score"], "seconds": time.monotonic() - started}
+
+
+# -- the whole batch -------------------------------------------------------------------------
+
+def resolve_backend(backend: str) -> str:
+    from .docker_backend import docker_available
+
+    if backend == "auto":
+        return "docker" if docker_available() else "local"
+    if backend == "docker" and not docker_available():
+        raise GradeError("--backend docker: no Docker engine answers (is dockerd running? "
+                         "scripts/ensure-docker.sh starts one).")
+    return backend
+
+
+def run_batch(course: Course, submissions: Path, options: BatchOptions, console: t.Any) -> list[dict[str, t.Any]]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
+    entries = discover(submissions)
+    if not entries:
+        raise GradeError(f"{submissions} holds no submissions (one folder or .zip per student).")
+    exercises = exercises_to_grade(course, entries, options.exercises)
+    backend = resolve_backend(options.backend)
+    jobs = options.jobs or os.cpu_count() or 1
+    out = options.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    done: dict[str, dict[str, t.Any]] = {}
+    todo = []
+    for entry in entries:
+        previous = read_complete(out, entry.student_id, exercises) if options.resume else None
+        if previous is not None:
+            done[entry.student_id] = previous
+        else:
+            todo.append(entry)
+    console.print(f"Grading {len(todo)} submission(s) ({len(done)} already done) · exercises: "
+                  f"{', '.join(exercises)} · backend: {backend} · jobs: {jobs}")
+    summaries: list[dict[str, t.Any]] = []
+    counts = {"passed": 0, "failed": 0, "errored": 0}
+    batch_id = uuid.uuid4().hex[:12]
+    columns = [TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[counts]}")]
+    context = multiprocessing.get_context("spawn")
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_pool_init,
+                                  initargs=(backend, options.image, batch_id))
+    try:
+        with Progress(*columns, console=console, transient=False) as progress:
+            task = progress.add_task("grading", total=len(todo), counts="")
+            futures = {pool.submit(grade_student, str(course.root), e, str(out), exercises, options.device): e
+                       for e in todo}
+            for future in cf.as_completed(futures):
+                entry = futures[future]
+                try:
+                    summary = future.result()
+                except Exception as exc:  # the pool process died: record the student, go on
+                    summary = _record_crash(out, entry, exercises, exc)
+                counts[summary["status"]] += 1
+                summaries.append(summary)
+                data = read_complete(out, entry.student_id, exercises)
+                if data is not None:
+                    done[entry.student_id] = data
+                write_grades_csv(out, done, exercises)
+                write_report_html(out, done, exercises)
+                progress.update(task, advance=1, counts=f"[green]{counts['passed']} passed[/] · "
+                                f"[red]{counts['failed']} failed[/] · [yellow]{counts['errored']} errored[/]")
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        _sweep(backend, batch_id)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _sweep(backend, batch_id)
+    write_grades_csv(out, done, exercises)
+    write_report_html(out, done, exercises)
+    _print_summary(console, done, exercises, out)
+    return summaries
+
+
+def _record_crash(out: Path, entry: Entry, exercises: list[str], exc: BaseException) -> dict[str, t.Any]:
+    from .results import ExerciseResult
+
+    note = f"Grading stopped unexpectedly ({type(exc).__name__}: {exc}); please tell the instructor."
+    data = write_student(out, entry.student_id, [ExerciseResult(e, notes=[note]) for e in exercises], [note],
+                         exercises)
+    return {"student_id": entry.student_id, "status": "errored", "score": data["score"],
+            "max_score": data["max_score"], "seconds": 0.0}
+
+
+def _sweep(backend: str, batch_id: str) -> None:
+    if backend == "docker":
+        from .docker_backend import remove_containers
+
+        remove_containers(batch_id)
+
+
+def _print_summary(console: t.Any, done: dict[str, dict[str, t.Any]], exercises: list[str], out: Path) -> None:
+    from rich.table import Table
+
+    table = Table(title="Batch summary", title_justify="left")
+    table.add_column("student")
+    for e in exercises:
+        table.add_column(e, justify="right")
+    table.add_column("total", justify="right")
+    for student_id in sorted(done):
+        per = done[student_id]["extra_data"]["per_exercise"]
+        table.add_row(student_id, *(f"{per.get(e, [0, 0])[0]:g}/{per.get(e, [0, 0])[1]:g}" for e in exercises),
+                      f"{done[student_id]['score']:g}/{done[student_id]['max_score']:g}")
+    console.print(table)
+    console.print(f"Outputs: {out}/grades.csv, {out}/report.html, {out}/<student>/results.json and feedback.md")

@@ -1,0 +1,222 @@
+"""Run sandbox workers in Docker containers, with the docker SDK.
+
+One container per submission worker: ``--network none``, memory, pids and CPU limits, a read-only
+root, a size-limited tmpfs for scratch, an unprivileged user, no capabilities. Mounted: the
+student's staged files (read-only), the worker code and the Python it runs on (read-only), and a
+per-sandbox folder for the socket and the output log. Never ``reference/``, ``solutions/``, the
+checks or other students. The worker connects back over a Unix socket in that folder.
+
+Two kinds of image:
+
+- ``dl-grader-worker:local-1`` (default), made here by ``docker import`` of a tiny root file system
+  (empty folders and the ``/lib -> usr/lib`` links), with the host's ``/usr``, Python and
+  ``.venv`` bind-mounted read-only at the same paths. It needs no registry.
+- an image built from ``ci/docker/Dockerfile.cpu`` or ``Dockerfile.gpu`` (``--image NAME``), which
+  carries its own Python, torch and grader; nothing of the host is mounted but the student's files.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import select
+import socket
+import sys
+import tarfile
+import time
+import typing as t
+import uuid
+from pathlib import Path
+
+from ._wire import Deadline, PeerClosed
+from .sandbox import describe_returncode
+
+__all__ = ["DockerLauncher", "LOCAL_IMAGE", "docker_available", "remove_containers"]
+
+LOCAL_IMAGE = "dl-grader-worker:local-1"
+#: Label on every container we start, so that a sweep can remove leftovers after Ctrl-C.
+LABEL = "dl-grader.worker"
+_UID = 65534  # nobody
+
+
+def _client() -> t.Any:
+    import docker
+
+    return docker.from_env(timeout=60)
+
+
+def docker_available() -> bool:
+    """Whether a Docker engine answers here."""
+    try:
+        return bool(_client().ping())
+    except Exception:
+        return False
+
+
+def _local_rootfs() -> bytes:
+    """A root file system of empty folders and usr-merge links, as a tar for ``docker import``."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name in ("usr", "tmp", "proc", "dev", "sys", "etc", "submission", "io", "work", "root", "opt"):
+            info = tarfile.TarInfo(name)
+            info.type, info.mode = tarfile.DIRTYPE, 0o1777 if name == "tmp" else 0o755  # tmpfs copies it
+            tar.addfile(info)
+        for name, target in (("lib", "usr/lib"), ("lib64", "usr/lib64"), ("bin", "usr/bin"), ("sbin", "usr/sbin")):
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tar.addfile(info)
+        passwd = b"root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/tmp:/usr/sbin/nologin\n"
+        info = tarfile.TarInfo("etc/passwd")
+        info.size = len(passwd)
+        tar.addfile(info, io.BytesIO(passwd))
+    return buf.getvalue()
+
+
+def ensure_local_image(client: t.Any = None) -> str:
+    """Create ``dl-grader-worker:local`` if it does not exist yet (about a second)."""
+    import docker
+
+    client = client or _client()
+    try:
+        client.images.get(LOCAL_IMAGE)
+    except docker.errors.ImageNotFound:
+        repo, tag = LOCAL_IMAGE.split(":")
+        client.api.import_image_from_data(_local_rootfs(), repository=repo, tag=tag)
+    return LOCAL_IMAGE
+
+
+def _host_mounts() -> dict[str, dict[str, str]]:
+    """Read-only mounts that let the local image run this host's Python, venv and worker code."""
+    paths = {"/usr", os.path.realpath(sys.base_prefix), sys.prefix, str(Path(__file__).resolve().parent)}
+    if os.path.realpath(sys.prefix) != sys.prefix:
+        paths.add(os.path.realpath(sys.prefix))
+    return {p: {"bind": p, "mode": "ro"} for p in sorted(paths) if os.path.isdir(p)}
+
+
+class _DockerProcess:
+    """A started container; ``sock`` accepts the worker's connection on first use."""
+
+    def __init__(self, container: t.Any, listener: socket.socket, deadline: float) -> None:
+        self.container = container
+        self._listener = listener
+        self._deadline = deadline
+        self._sock: socket.socket | None = None
+
+    @property
+    def sock(self) -> socket.socket:
+        while self._sock is None:
+            remaining = self._deadline - time.monotonic()
+            if remaining <= 0:
+                raise Deadline()
+            ready, _, _ = select.select([self._listener], [], [], min(remaining, 0.5))
+            if ready:
+                self._sock, _ = self._listener.accept()
+                self._listener.close()
+            elif self.poll() is not None:
+                raise PeerClosed("the container exited before the worker connected")
+        return self._sock
+
+    def poll(self) -> int | None:
+        try:
+            self.container.reload()
+        except Exception:
+            return -9
+        if self.container.status in ("exited", "dead"):
+            return int(self.container.attrs["State"].get("ExitCode", -1))
+        return None
+
+    def kill(self) -> None:
+        try:
+            self.container.remove(force=True)
+        except Exception:
+            pass
+        for s in (self._sock, self._listener):
+            if s is not None:
+                s.close()
+
+    def describe_exit(self) -> str:
+        try:
+            self.container.wait(timeout=3)
+            self.container.reload()
+            state = self.container.attrs["State"]
+        except Exception:
+            return describe_returncode(None)
+        if state.get("OOMKilled"):
+            return "it was killed for using more memory than allowed"
+        code = int(state.get("ExitCode", -1))
+        return describe_returncode(128 - code if code > 128 else code)  # 137 = killed by signal 9
+
+
+class DockerLauncher:
+    """Start each worker in its own container.
+
+    :param image: ``dl-grader-worker:local`` (host Python mounted) or an image from ``ci/docker``.
+    :param memory_mb: container memory limit (RAM and swap together).
+    :param cpus: CPU quota of one container.
+    :param pids: most processes and threads in one container (fork bombs stop here).
+    :param tmpfs_mb: size of the writable ``/tmp``.
+    :param batch_id: label value that :func:`remove_containers` sweeps.
+    """
+
+    def __init__(self, image: str = LOCAL_IMAGE, *, memory_mb: int = 3072, cpus: float = 1.0, pids: int = 256,
+                 tmpfs_mb: int = 64, batch_id: str | None = None, start_timeout: float = 120.0) -> None:
+        self.client = _client()
+        self.image = ensure_local_image(self.client) if image == LOCAL_IMAGE else image
+        self.memory_mb, self.cpus, self.pids, self.tmpfs_mb = memory_mb, cpus, pids, tmpfs_mb
+        self.batch_id = batch_id or uuid.uuid4().hex[:12]
+        self.start_timeout = start_timeout
+        self.local = image == LOCAL_IMAGE
+
+    def launch(self, root: Path, scratch: Path, worker_args: list[str]) -> _DockerProcess:
+        io_dir = scratch / "io"
+        io_dir.mkdir(exist_ok=True)
+        if os.getuid() == 0:
+            os.chown(io_dir, _UID, _UID)
+        os.chmod(io_dir, 0o770 if os.getuid() == 0 else 0o777)
+        sock_path = io_dir / "worker.sock"
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(sock_path))
+        os.chmod(sock_path, 0o777)
+        listener.listen(1)
+        (io_dir / "output.log").touch()
+        if os.getuid() == 0:
+            os.chown(io_dir / "output.log", _UID, _UID)
+        python = sys.executable if self.local else "python"
+        mounts = _host_mounts() if self.local else {}
+        mounts[str(root)] = {"bind": "/submission", "mode": "ro"}
+        mounts[str(io_dir)] = {"bind": "/io", "mode": "rw"}
+        command = [python, "-I", "-m", "grader._worker", "--connect=/io/worker.sock", "--root=/submission",
+                   "--output=/io/output.log", *worker_args]
+        container = self.client.containers.run(
+            self.image, command, detach=True, network_mode="none", user=f"{_UID}:{_UID}",
+            mem_limit=f"{self.memory_mb}m", memswap_limit=f"{self.memory_mb}m", pids_limit=self.pids,
+            nano_cpus=int(self.cpus * 1e9), read_only=True, cap_drop=["ALL"],
+            security_opt=["no-new-privileges"], tmpfs={"/tmp": f"size={self.tmpfs_mb}m,mode=1777"},
+            volumes=mounts, working_dir="/tmp", labels={LABEL: self.batch_id},
+            environment={"HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin",
+                         "OMP_NUM_THREADS": "1"},
+            stdin_open=False, tty=False,
+        )
+        return _DockerProcess(container, listener, time.monotonic() + self.start_timeout)
+
+    def output_path(self, scratch: Path) -> Path:
+        return scratch / "io" / "output.log"
+
+    def cleanup(self) -> int:
+        return remove_containers(self.batch_id, self.client)
+
+
+def remove_containers(batch_id: str | None = None, client: t.Any = None) -> int:
+    """Force-remove our containers (of one batch, or all of them); returns how many."""
+    try:
+        client = client or _client()
+        label = f"{LABEL}={batch_id}" if batch_id else LABEL
+        containers = client.containers.list(all=True, filters={"label": label})
+    except Exception:
+        return 0
+    for container in containers:
+        try:
+            container.remove(force=True)
+        except Exception:
+            pass
+    return len(containers)
