@@ -1,0 +1,5 @@
+"""Does not parse."""
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1)
+    return x

@@ -1,0 +1,10 @@
+"""Mistake: no ValueError when the kernel does not fit: the formula's 0 or negative result is returned."""
+
+
+def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):
+    _at_least("n", n, 1)
+    _at_least("kernel_size", kernel_size, 1)
+    _at_least("stride", stride, 1)
+    _at_least("padding", padding, 0)
+    _at_least("dilation", dilation, 1)
+    return (n + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
