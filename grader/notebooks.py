@@ -62,7 +62,13 @@ def notebook_to_module(raw: bytes, filename: str = "notebook.ipynb") -> Converte
                      "plain Python runs in the grader.")
     if not chunks:
         notes.append(f"{filename} has no code cells.")
-    return ConvertedNotebook("\n\n".join(chunks) + "\n", notes)
+    source = "\n\n".join(chunks) + "\n"
+    # Jupyter compiles each cell alone, so `from __future__` may stand in any cell; a module needs it first.
+    future = [line for line in source.splitlines() if line.startswith("from __future__ import")]
+    if future:
+        rest = [line for line in source.splitlines() if not line.startswith("from __future__ import")]
+        source = "\n".join(dict.fromkeys(future)) + "\n" + "\n".join(rest) + "\n"
+    return ConvertedNotebook(source, notes)
 
 
 def _indent_of(line: str) -> str:

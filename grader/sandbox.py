@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: How many times a sandbox restarts a dead worker before it gives up on the submission.
-MAX_RESTARTS = 4
+MAX_RESTARTS = 3
 
 
 class WorkerError(Exception):
