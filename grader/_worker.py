@@ -212,7 +212,7 @@ def _setup_torch(threads: int) -> None:
             torch.backends.cuda.matmul.allow_tf32 = False
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="grader-worker")
     parser.add_argument("--fd", type=int)
     parser.add_argument("--connect")
@@ -224,9 +224,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fsize-mb", type=int, default=0)
     parser.add_argument("--nproc", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    sock = _connect(args)
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    run(_connect(args), args)
+
+
+def run(sock: socket.socket, args: argparse.Namespace) -> None:
+    """Limit this process, import the student's packages and serve ``sock`` until it closes.
+
+    Entered by ``main`` in a fresh interpreter, or by a fork of the warm ``_zygote``.
+    """
     apply_limits(args.memory_mb, args.cpu_s, args.fsize_mb, args.nproc)
     _redirect_output(args.output)
     _setup_torch(args.threads)

@@ -8,7 +8,9 @@ The pipeline for one student, in order (each step needs the one before):
 4. ``write_student``     feedback.md, then results.json last (marks completion) (outputs.py)
 
 Students are graded by a pool of trusted grader processes (``--jobs``, default: one per core);
-each imports torch once and then grades student after student. ``grades.csv`` and
+each imports torch once and then grades student after student. With the local backend each pool
+process also keeps a warm fork server (``forkserver.py``), so a student's worker costs a fork,
+not a torch import. ``grades.csv`` and
 ``report.html`` are rewritten from the results.json files after every student, so a batch killed
 at any moment resumes (``--resume``) without losing or duplicating anything.
 """
@@ -127,9 +129,9 @@ def _pool_init(backend: str, image: str | None, batch_id: str) -> None:
 
         _LAUNCHER = DockerLauncher(image or LOCAL_IMAGE, batch_id=batch_id)
     else:
-        from .sandbox import LocalLauncher
+        from .forkserver import ForkServerLauncher
 
-        _LAUNCHER = LocalLauncher(unprivileged=True)
+        _LAUNCHER = ForkServerLauncher(unprivileged=True)
 
 
 def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str], device: str) -> dict[str, t.Any]:
