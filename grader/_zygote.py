@@ -15,7 +15,8 @@ Requests (one JSON object per packet), answered with one JSON object:
 - ``{"op": "spawn", "root", "output", "cwd", "args": [...], "uid": int|null}`` + fd -> ``{"pid"}``
 - ``{"op": "kill", "pid"}``: SIGKILL the child's process group
 - ``{"op": "status", "pid"}`` -> ``{"code": exit status or null while running}`` (negative: signal)
-- ``{"op": "sweep", "uid"}``: SIGKILL every process of that uid (children that escaped the group)
+- ``{"op": "sweep", "uid", "cwd"}``: SIGKILL every process of that uid (children that escaped the
+  group) and remove its scratch folder and its files in ``/dev/shm``
 """
 
 from __future__ import annotations
@@ -51,7 +52,9 @@ def _child(control: socket.socket, fd: int, request: dict[str, t.Any]) -> t.NoRe
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.setsid()
         uid = request.get("uid")
+        os.makedirs(request["cwd"], mode=0o700, exist_ok=True)
         if isinstance(uid, int) and os.getuid() == 0:
+            os.chown(request["cwd"], uid, uid)
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
@@ -71,8 +74,9 @@ def _child(control: socket.socket, fd: int, request: dict[str, t.Any]) -> t.NoRe
         os._exit(code)
 
 
-def _sweep(uid: int) -> None:
-    """Kill every process of ``uid`` (``kill(-1)`` as that uid reaches exactly those)."""
+def _sweep(uid: int, cwd: str | None) -> None:
+    """Kill every process of ``uid`` (``kill(-1)`` as that uid reaches exactly those), then remove
+    what it left in its scratch folder, ``/tmp`` and ``/dev/shm``, so the next submission starts clean."""
     if os.getuid() != 0 or uid <= 0:
         return
     pid = os.fork()
@@ -81,9 +85,30 @@ def _sweep(uid: int) -> None:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            import shutil
+
+            if cwd:
+                shutil.rmtree(cwd, ignore_errors=True)
+            for shared in ("/dev/shm", "/tmp", os.path.dirname(cwd or "/tmp")):
+                for name in os.listdir(shared) if os.path.isdir(shared) else []:
+                    path = os.path.join(shared, name)
+                    try:
+                        if os.lstat(path).st_uid != uid:
+                            continue
+                        if os.path.isdir(path) and not os.path.islink(path):
+                            shutil.rmtree(path, ignore_errors=True)
+                        else:
+                            os.unlink(path)
+                    except OSError:
+                        pass
         finally:
             os._exit(0)
+    os.waitpid(pid, 0)
+    _statuses.pop(pid, None)
 
 
 def serve(control: socket.socket) -> None:
@@ -128,7 +153,7 @@ def _handle(control: socket.socket, request: dict[str, t.Any], fds: list[int]) -
         _reap()
         return {"code": _statuses.get(int(request["pid"]))}
     if op == "sweep":
-        _sweep(int(request["uid"]))
+        _sweep(int(request["uid"]), request.get("cwd"))
         return {"ok": True}
     raise ValueError(f"unknown op {op!r}")
 

@@ -48,6 +48,7 @@ class BatchOptions:
     resume: bool = False
     image: str | None = None
     device: str = "cpu"
+    fresh_workers: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,22 +117,32 @@ def exercises_to_grade(course: Course, entries: t.Sequence[Entry], wanted: t.Seq
 _LAUNCHER: t.Any = None
 
 
-def _pool_init(backend: str, image: str | None, batch_id: str) -> None:
-    """Runs once per pool process: quiet warnings and open the backend (Docker client)."""
+def make_launcher(backend: str, fresh: bool, image: str | None, batch_id: str) -> t.Any:
+    """The worker launcher for a backend.
+
+    ``fresh``: a new container (docker) or interpreter (local) per submission, paying the torch
+    import each time; otherwise a warm fork server per job slot forks each submission's worker.
+    """
+    from .docker_backend import LOCAL_IMAGE, DockerForkLauncher, DockerLauncher
+    from .forkserver import ForkServerLauncher
+    from .sandbox import LocalLauncher
+
+    if backend == "docker":
+        cls = DockerLauncher if fresh else DockerForkLauncher
+        return cls(image or LOCAL_IMAGE, batch_id=batch_id)
+    return LocalLauncher(unprivileged=True) if fresh else ForkServerLauncher(unprivileged=True)
+
+
+def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str) -> None:
+    """Runs once per pool process: quiet warnings, open the backend, import the checks' needs."""
     import signal
     import warnings
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     warnings.simplefilter("ignore")
     global _LAUNCHER
-    if backend == "docker":
-        from .docker_backend import LOCAL_IMAGE, DockerLauncher
-
-        _LAUNCHER = DockerLauncher(image or LOCAL_IMAGE, batch_id=batch_id)
-    else:
-        from .forkserver import ForkServerLauncher
-
-        _LAUNCHER = ForkServerLauncher(unprivileged=True)
+    _LAUNCHER = make_launcher(backend, fresh, image, batch_id)
+    from . import runner  # noqa: F401  (torch and pytest, once per pool process)
 
 
 def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str], device: str) -> dict[str, t.Any]:
@@ -144,7 +155,7 @@ def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str]
 
     started = time.monotonic()
     course = Course(Path(course_root))
-    work = Path(tempfile.mkdtemp(prefix="grade-stage-"))
+    work = Path(tempfile.mkdtemp(prefix="grade-stage-", dir=getattr(_LAUNCHER, "stage_dir", None)))
     results: list[ExerciseResult] = []
     notes: list[str] = []
     try:
@@ -211,7 +222,8 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
         else:
             todo.append(entry)
     console.print(f"Grading {len(todo)} submission(s) ({len(done)} already done) · exercises: "
-                  f"{', '.join(exercises)} · backend: {backend} · jobs: {jobs}")
+                  f"{', '.join(exercises)} · backend: {backend}{' (fresh workers)' if options.fresh_workers else ''}"
+                  f" · jobs: {jobs}")
     summaries: list[dict[str, t.Any]] = []
     counts = {"passed": 0, "failed": 0, "errored": 0}
     batch_id = uuid.uuid4().hex[:12]
@@ -219,7 +231,7 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
                TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[counts]}")]
     context = multiprocessing.get_context("spawn")
     pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_pool_init,
-                                  initargs=(backend, options.image, batch_id))
+                                  initargs=(backend, options.fresh_workers, options.image, batch_id))
     try:
         with Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task("grading", total=len(todo), counts="")

@@ -148,10 +148,13 @@ def validate(ctx: click.Context, exercises: tuple[str, ...], device: str) -> Non
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Submissions graded at once. Default: CPU cores.")
 @click.option("--resume", is_flag=True, help="Skip students whose results.json is already complete.")
 @click.option("--image", help="Docker image for workers (default: dl-grader-worker:local-1, built here).")
+@click.option("--fresh-workers", is_flag=True,
+              help="A new container/interpreter per submission (slower: torch is imported each time) instead "
+                   "of a warm fork server per job that forks each submission's worker under its own uid.")
 @click.option("--device", type=DEVICE, default="cpu", show_default=True)
 @click.pass_context
 def batch(ctx: click.Context, submissions: Path, out: Path, exercises: tuple[str, ...], backend: str,
-          jobs: int | None, resume: bool, image: str | None, device: str) -> None:
+          jobs: int | None, resume: bool, image: str | None, fresh_workers: bool, device: str) -> None:
     """Grade every submission in SUBMISSIONS (one folder or .zip per student, named by student id).
 
     Inside a submission: exercise folders <name>/ and/or notebooks <name>.ipynb. Each submission is
@@ -165,7 +168,7 @@ def batch(ctx: click.Context, submissions: Path, out: Path, exercises: tuple[str
     from .batch import BatchOptions, run_batch
 
     options = BatchOptions(out=out, exercises=exercises, backend=backend, jobs=jobs or 0, resume=resume,
-                           image=image, device=device)
+                           image=image, device=device, fresh_workers=fresh_workers)
     summaries = run_batch(_course(ctx), submissions, options, _console())
     ctx.exit(0 if all(s["status"] != "errored" for s in summaries) else 1)
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from ._wire import Deadline, PeerClosed
 from .sandbox import describe_returncode
 
-__all__ = ["DockerLauncher", "LOCAL_IMAGE", "docker_available", "remove_containers"]
+__all__ = ["DockerForkLauncher", "DockerLauncher", "LOCAL_IMAGE", "docker_available", "remove_containers"]
 
 LOCAL_IMAGE = "dl-grader-worker:local-1"
 #: Label on every container we start, so that a sweep can remove leftovers after Ctrl-C.
@@ -220,3 +220,123 @@ def remove_containers(batch_id: str | None = None, client: t.Any = None) -> int:
         except Exception:
             pass
     return len(containers)
+
+
+def _fork_server_base() -> t.Any:
+    from .forkserver import ForkServerLauncher
+
+    return ForkServerLauncher
+
+
+class DockerForkLauncher(_fork_server_base()):  # type: ignore[misc]
+    """Warm workers in Docker: one long-lived container per batch slot runs the fork server.
+
+    The container has the same limits as a per-submission container (no network, read-only
+    root, memory, pids, CPU, tmpfs), but runs the server as root *inside* it with only the
+    capabilities it needs to hand each forked worker its own uid (SETUID, SETGID) and to kill and
+    sweep that uid afterwards (KILL, CHOWN). Workers drop every capability when they switch uid.
+    The slot's ``stage/`` folder (mounted read-only at ``/stage``) only ever holds the student being
+    graded; ``io/`` (at ``/io``) holds the control socket and one output log per worker.
+    """
+
+    def __init__(self, image: str = LOCAL_IMAGE, *, memory_mb: int = 5120, cpus: float = 1.0, pids: int = 512,
+                 tmpfs_mb: int = 256, batch_id: str | None = None) -> None:
+        super().__init__(unprivileged=True, uid_base=200_000)
+        import tempfile
+
+        self.client = _client()
+        self.image = ensure_local_image(self.client) if image == LOCAL_IMAGE else image
+        self.local = image == LOCAL_IMAGE
+        self.memory_mb, self.cpus, self.pids, self.tmpfs_mb = memory_mb, cpus, pids, tmpfs_mb
+        self.batch_id = batch_id or uuid.uuid4().hex[:12]
+        self.slot = Path(tempfile.mkdtemp(prefix="grade-slot-"))
+        self.stage_dir = self.slot / "stage"
+        self.stage_dir.mkdir()
+        (self.slot / "io").mkdir()
+        os.chmod(self.slot, 0o755)
+        os.chmod(self.slot / "io", 0o755)
+        self.root_mode = True
+        self.isolation = "container per slot, own uid per submission, no network"
+        self._container: t.Any = None
+
+    def _start_server(self) -> None:
+        control_path = self.slot / "io" / "control.sock"
+        control_path.unlink(missing_ok=True)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        listener.bind(str(control_path))
+        listener.listen(1)
+        python = sys.executable if self.local else "python"
+        mounts = _host_mounts() if self.local else {}
+        mounts[str(self.stage_dir)] = {"bind": "/stage", "mode": "ro"}
+        mounts[str(self.slot / "io")] = {"bind": "/io", "mode": "rw"}
+        self._container = self.client.containers.run(
+            self.image, [python, "-I", "-m", "grader._zygote", "--connect=/io/control.sock"], detach=True,
+            network_mode="none", user="0:0", mem_limit=f"{self.memory_mb}m", memswap_limit=f"{self.memory_mb}m",
+            pids_limit=self.pids, nano_cpus=int(self.cpus * 1e9), read_only=True, cap_drop=["ALL"],
+            cap_add=["SETUID", "SETGID", "KILL", "CHOWN"], security_opt=["no-new-privileges"],
+            tmpfs={"/tmp": f"size={self.tmpfs_mb}m,mode=1777"}, volumes=mounts, working_dir="/tmp",
+            labels={LABEL: self.batch_id}, environment={"HOME": "/tmp", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"},
+        )
+        deadline = time.monotonic() + 180
+        try:
+            while True:
+                ready, _, _ = select.select([listener], [], [], 0.5)
+                if ready:
+                    control, _ = listener.accept()
+                    break
+                self._container.reload()
+                if self._container.status in ("exited", "dead") or time.monotonic() > deadline:
+                    raise PeerClosed("the fork-server container did not start: "
+                                     + self._container.logs(tail=20).decode(errors="replace"))
+        finally:
+            listener.close()
+        control.settimeout(180)
+        hello = control.recv(1 << 16)
+        if b'"ready"' not in hello:
+            raise PeerClosed("the fork-server container did not become ready")
+        control.settimeout(30)
+        self._control = control
+
+    def _server_alive(self) -> bool:
+        if self._control is None or self._container is None:
+            return False
+        try:
+            self._container.reload()
+        except Exception:
+            return False
+        return bool(self._container.status == "running")
+
+    def output_path(self, scratch: Path) -> Path:
+        return self.slot / "io" / scratch.name / "output.log"
+
+    def _paths(self, root: Path, scratch: Path) -> tuple[str, str, str]:
+        try:
+            rel = root.resolve().relative_to(self.stage_dir.resolve())
+        except ValueError:
+            raise ValueError(f"{root} is not inside this slot's stage folder {self.stage_dir}") from None
+        return f"/stage/{rel}", f"/io/{scratch.name}/output.log", f"/tmp/{scratch.name}"
+
+    def release(self, scratch: Path) -> None:
+        import shutil as _shutil
+
+        _shutil.rmtree(self.slot / "io" / scratch.name, ignore_errors=True)
+
+    def close(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._container is not None:
+            try:
+                self._container.remove(force=True)
+            except Exception:
+                pass
+            self._container = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+            import shutil as _shutil
+
+            _shutil.rmtree(self.slot, ignore_errors=True)
+        except Exception:
+            pass

@@ -29,19 +29,24 @@ __all__ = ["ForkServerLauncher"]
 
 
 class _ForkedProcess:
-    def __init__(self, launcher: "ForkServerLauncher", pid: int, sock: socket.socket, uid: int | None) -> None:
+    def __init__(self, launcher: "ForkServerLauncher", pid: int, sock: socket.socket, uid: int | None,
+                 cwd: str) -> None:
         self.launcher = launcher
         self.pid = pid
         self.sock = sock
         self.uid = uid
+        self.cwd = cwd
 
     def poll(self) -> int | None:
         return self.launcher._status(self.pid)
 
     def kill(self) -> None:
-        self.launcher._request({"op": "kill", "pid": self.pid})
-        if self.uid is not None:
-            self.launcher._request({"op": "sweep", "uid": self.uid})
+        try:
+            self.launcher._request({"op": "kill", "pid": self.pid})
+            if self.uid is not None:
+                self.launcher._request({"op": "sweep", "uid": self.uid, "cwd": self.cwd})
+        except PeerClosed:
+            pass  # the server is gone, and its children with it (or they are swept at restart)
         self.sock.close()
 
     def describe_exit(self) -> str:
@@ -93,8 +98,11 @@ class ForkServerLauncher:
         parent.settimeout(30)
         self._control = parent
 
+    def _server_alive(self) -> bool:
+        return self._control is not None and self._proc is not None and self._proc.poll() is None
+
     def _request(self, message: dict[str, t.Any], fds: t.Sequence[int] = ()) -> dict[str, t.Any]:
-        if self._control is None or (self._proc is not None and self._proc.poll() is not None):
+        if not self._server_alive():
             self.close()
             self._start_server()
         assert self._control is not None
@@ -129,22 +137,32 @@ class ForkServerLauncher:
             self._proc = None
 
     # -- launcher API --------------------------------------------------------------------
+    def output_path(self, scratch: Path) -> Path:
+        return scratch / "output.log"
+
+    def _paths(self, root: Path, scratch: Path) -> tuple[str, str, str]:
+        """(root, output, cwd) as the server sees them."""
+        return str(root), str(self.output_path(scratch)), str(scratch)
+
     def launch(self, root: Path, scratch: Path, worker_args: list[str]) -> _ForkedProcess:
         uid = None
-        output = scratch / "output.log"
+        output = self.output_path(scratch)
+        output.parent.mkdir(parents=True, exist_ok=True)
         output.touch()
         if self.root_mode:
             uid = self.uid_base + self._counter % 1000
             self._counter += 1
-            os.chown(scratch, uid, uid)
+            if output.parent == scratch:  # the scratch folder is the worker's cwd: it must write there
+                os.chown(scratch, uid, uid)
             os.chown(output, uid, uid)
+        server_root, server_output, cwd = self._paths(root, scratch)
         parent, child = socket.socketpair()
         try:
-            reply = self._request({"op": "spawn", "root": str(root), "output": str(output), "cwd": str(scratch),
+            reply = self._request({"op": "spawn", "root": server_root, "output": server_output, "cwd": cwd,
                                    "args": worker_args, "uid": uid}, [child.fileno()])
         finally:
             child.close()
-        return _ForkedProcess(self, int(reply["pid"]), parent, uid)
+        return _ForkedProcess(self, int(reply["pid"]), parent, uid, cwd)
 
     def __del__(self) -> None:
         try:

@@ -302,6 +302,9 @@ class Sandbox:
         """Kill the worker and remove the scratch folder."""
         self._stop_worker()
         self.closed = True
+        release = getattr(self.launcher, "release", None)
+        if release is not None:
+            release(self.scratch)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def __enter__(self) -> "Sandbox":

@@ -133,13 +133,15 @@ def check_batch_outputs(subs: Path, out: Path, proc: subprocess.CompletedProcess
 
 
 @pytest.mark.skipif(not docker_ok(), reason="no Docker engine answers (run scripts/ensure-docker.sh as root)")
-def test_docker_batch_isolates_hostile_and_broken_submissions(tmp_path):
+@pytest.mark.parametrize("workers", ["warm", "fresh"])
+def test_docker_batch_isolates_hostile_and_broken_submissions(tmp_path, workers):
     from grader.docker_backend import LABEL
 
     hostile = ["fork_bomb", "disk_filler", "fake_results", "snoop", "network", "kill_parent", "loop_in_call",
                "os_exit_in_call", "memory_hog", "output_flood", "patched_allclose", "tensor_subclass"]
     subs = build_submissions(tmp_path, hostile)
-    proc = run_batch(subs, tmp_path / "out", "--backend", "docker", "--jobs", "2")
+    extra = ["--fresh-workers"] if workers == "fresh" else []
+    proc = run_batch(subs, tmp_path / "out", "--backend", "docker", "--jobs", "2", *extra)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     got = check_batch_outputs(subs, tmp_path / "out", proc)
     assert "CONNECTED" not in (tmp_path / "out" / "hostile_network" / "feedback.md").read_text()
