@@ -142,7 +142,13 @@ def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str) -> N
     warnings.simplefilter("ignore")
     global _LAUNCHER
     _LAUNCHER = make_launcher(backend, fresh, image, batch_id)
+    if hasattr(_LAUNCHER, "prestart"):
+        _LAUNCHER.prestart()  # the fork server imports torch while this process does the same
+    import torch
+
     from . import runner  # noqa: F401  (torch and pytest, once per pool process)
+
+    torch.set_num_threads(1)  # one job per core: the worker and the checks share it
 
 
 def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str], device: str) -> dict[str, t.Any]:

@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import typing as t
 from pathlib import Path
@@ -75,6 +76,7 @@ class ForkServerLauncher:
         self._counter = 0
         self._proc: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
+        self._lock = threading.RLock()  # one request at a time on the control socket
         self.isolation = ("own uid per submission, no network" if self.root_mode and shutil.which("unshare")
                           else "same user as the grader")
 
@@ -101,7 +103,26 @@ class ForkServerLauncher:
     def _server_alive(self) -> bool:
         return self._control is not None and self._proc is not None and self._proc.poll() is None
 
+    def prestart(self) -> threading.Thread:
+        """Start the server in the background (it imports torch while the caller does too)."""
+        def start() -> None:
+            try:
+                with self._lock:
+                    if not self._server_alive():
+                        self.close()
+                        self._start_server()
+            except Exception:
+                pass  # the first real request retries and reports
+
+        thread = threading.Thread(target=start, daemon=True)
+        thread.start()
+        return thread
+
     def _request(self, message: dict[str, t.Any], fds: t.Sequence[int] = ()) -> dict[str, t.Any]:
+        with self._lock:
+            return self._request_locked(message, fds)
+
+    def _request_locked(self, message: dict[str, t.Any], fds: t.Sequence[int]) -> dict[str, t.Any]:
         if not self._server_alive():
             self.close()
             self._start_server()
