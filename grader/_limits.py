@@ -28,8 +28,9 @@ class Limits:
     nproc: int = 256
     #: Intra-op threads for torch; 0 keeps torch's default.
     threads: int = 0
-    #: Wall-clock seconds one call may take before the worker is killed.
-    call_timeout: float = 20.0
+    #: Wall-clock seconds one call may take before the worker is killed; ``None``: the exercise's
+    #: ``call_timeout`` (a check's ``check_timeout`` marker overrides both).
+    call_timeout: float | None = None
     #: Wall-clock seconds to start the worker and import the student's package.
     import_timeout: float = 120.0
     #: Bytes of student output kept per check in feedback.

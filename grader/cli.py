@@ -101,7 +101,7 @@ def check(ctx: click.Context, exercise: str, submission: Path | None, hidden: bo
     if hidden and not ex.hidden_checks:
         raise GradeError(f"No hidden checks for {exercise!r} here (they are not part of the student bundle).")
     root = _submission_root(course, submission, ex)
-    limits = Limits(call_timeout=timeout or ex.call_timeout)
+    limits = Limits(call_timeout=timeout)
     with Sandbox(root, [ex.name], limits) as sandbox:  # starts the worker now, in parallel
         from .runner import resolve_device, run_checks
 
@@ -171,6 +171,23 @@ def batch(ctx: click.Context, submissions: Path, out: Path, exercises: tuple[str
                            image=image, device=device, fresh_workers=fresh_workers)
     summaries = run_batch(_course(ctx), submissions, options, _console())
     ctx.exit(0 if all(s["status"] != "errored" for s in summaries) else 1)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.pass_context
+def release(ctx: click.Context, out: Path) -> None:
+    """Write the student bundle to OUT: exercises/, checks/ (public), the grader; never
+    solutions/ or reference/. The stubs must be in sync with the solutions."""
+    from .authoring import sync_stubs
+    from .release import make_release
+
+    course = _course(ctx)
+    stale = sync_stubs(course, check=True)
+    if stale:
+        raise GradeError("Stubs are out of date (run 'grade stubs'): " + ", ".join(stale))
+    files = make_release(course, out)
+    click.echo(f"Wrote {len(files)} files to {out} (exercises: {', '.join(course.exercises())}).")
 
 
 @cli.command()

@@ -323,9 +323,7 @@ class DockerForkLauncher(_fork_server_base()):  # type: ignore[misc]
         _shutil.rmtree(self.slot / "io" / scratch.name, ignore_errors=True)
 
     def close(self) -> None:
-        if self._control is not None:
-            self._control.close()
-            self._control = None
+        self._close_control()
         if self._container is not None:
             try:
                 self._container.remove(force=True)

@@ -144,11 +144,14 @@ class ForkServerLauncher:
             return -9
         return code if isinstance(code, int) else None
 
-    def close(self) -> None:
-        """Stop the server (its workers are killed by their sandboxes)."""
+    def _close_control(self) -> None:
         if self._control is not None:
             self._control.close()
             self._control = None
+
+    def close(self) -> None:
+        """Stop the server (its workers are killed by their sandboxes)."""
+        self._close_control()
         if self._proc is not None:
             try:
                 os.killpg(self._proc.pid, 9)

@@ -7,7 +7,8 @@ Fixtures a check may ask for:
 - ``student_sources``: ``{relative path: text}`` of the student's ``.py`` files, read as text here
 
 Markers: ``@pytest.mark.points(n)`` (default 1) and ``@pytest.mark.check_timeout(seconds)``
-(default: the exercise's ``call_timeout``).
+(default: the sandbox's ``Limits.call_timeout`` if set, e.g. by ``--timeout``, else the exercise's
+``call_timeout``).
 
 An assertion's message is shown to the student as is; checks run with ``--assert=plain`` so
 pytest never prints the compared (hidden) values.
@@ -75,7 +76,8 @@ class GradePlugin:
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         marker = item.get_closest_marker("check_timeout")
-        self._package.timeout = float(marker.args[0]) if marker else self.exercise.call_timeout
+        default = self.sandbox.limits.call_timeout or self.exercise.call_timeout
+        self._package.timeout = float(marker.args[0]) if marker else default
         self.sandbox.take_output()  # output from before this check belongs to no check
 
     @pytest.hookimpl(hookwrapper=True)

@@ -34,6 +34,8 @@ __all__ = [
     "StudentImportError", "StudentTimeout", "WorkerCrashed", "BadReply", "RemoteObject",
 ]
 
+#: Seconds per call when neither the limits nor the check say otherwise.
+DEFAULT_CALL_TIMEOUT = 20.0
 #: How many times a sandbox restarts a dead worker before it gives up on the submission.
 MAX_RESTARTS = 3
 
@@ -389,7 +391,7 @@ class Sandbox:
             "kwargs": _codec.encode(dict(kwargs or {}), blobs, self._encode_remote),
         }
         self._flush_releases(proc)
-        limit = self.limits.call_timeout if timeout is None else timeout
+        limit = timeout if timeout is not None else (self.limits.call_timeout or DEFAULT_CALL_TIMEOUT)
         try:
             send_message(proc.sock, header, blobs)
             reply, reply_blobs = recv_message(proc.sock, time.monotonic() + limit)
@@ -450,7 +452,7 @@ class Sandbox:
         self._released.clear()
         if ids:
             send_message(proc.sock, {"op": "release", "ids": ids})
-            recv_message(proc.sock, time.monotonic() + self.limits.call_timeout, max_bytes=1 << 16)
+            recv_message(proc.sock, time.monotonic() + DEFAULT_CALL_TIMEOUT, max_bytes=1 << 16)
 
     # -- output --------------------------------------------------------------------------
     def take_output(self) -> str:

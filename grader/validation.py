@@ -57,7 +57,7 @@ def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = 
         root = mutant_submission(exercise, mutant)
         temporary.append(root)
         subjects.append((f"mutant {mutant.stem}", root))
-    limits = Limits(call_timeout=exercise.call_timeout)
+    limits = Limits()
     sandboxes = [Sandbox(root, [exercise.name], limits) for _, root in subjects]
     hidden_functions = set()
     try:

@@ -64,3 +64,20 @@ def test_bad_option_is_a_usage_error():
 def test_stubs_check_reports_up_to_date():
     result = invoke("stubs", "--check")
     assert result.exit_code == 0 and "up to date" in result.output
+
+
+def test_release_bundle_has_no_solutions_and_still_grades(tmp_path):
+    bundle = tmp_path / "bundle"
+    result = invoke("release", str(bundle))
+    assert result.exit_code == 0, result.output
+    files = [str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file()]
+    assert not [f for f in files if f.startswith(("solutions/", "reference/"))]
+    assert "checks/conv/test_public.py" in files and "exercises/conv/conv.py" in files
+    for path in bundle.rglob("*.py"):
+        assert "# BEGIN SOLUTION" not in path.read_text() or "grader" in path.parts
+    student = CliRunner().invoke(cli, ["--course", str(bundle), "check", "conv", "--json"])
+    assert student.exit_code == 1 and json.loads(student.output)["score"] == 0
+    hidden = CliRunner().invoke(cli, ["--course", str(bundle), "check", "conv", "--hidden"])
+    assert hidden.exit_code == 1 and "No hidden checks" in hidden.output
+    again = invoke("release", str(bundle))
+    assert again.exit_code == 1 and "already exists" in again.output

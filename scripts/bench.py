@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Benchmark the grader on this machine; print a markdown table and write it to bench-results.md.
+
+Measures (each the median of ``--repeat`` runs, wall-clock, as subprocesses):
+
+a. ``python -c "import torch"`` with the venv's Python (the floor of any grading run),
+b. ``grade check conv`` on the untouched stub (public checks),
+c. ``grade check conv --submission solutions --hidden``,
+   and the ratios b/a and c/a (goal: at most 1.5x),
+d. ``grade batch`` over ``--students`` copies of ``solutions/`` (skipped with ``--skip-batch`` or
+   when ``grade batch --help`` fails): wall time, seconds per submission, submissions per minute,
+   the checks' own compute (sum of ``tests[*].extra_data.duration`` over all results.json) and
+   the overhead ``wall / (compute / jobs) - 1``.
+
+Usage: .venv/bin/python scripts/bench.py [--repeat 3] [--students 20] [--jobs 2] [--backend auto] [--skip-batch]
+
+This is a benchmark, not a test: it only fails when a command cannot run at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+GOAL_RATIO = 1.5
+
+
+def venv_python() -> str:
+    candidate = REPO / ".venv" / "bin" / "python"
+    return str(candidate) if candidate.exists() else sys.executable
+
+
+def grade_command() -> list[str]:
+    candidate = REPO / ".venv" / "bin" / "grade"
+    return [str(candidate)] if candidate.exists() else [venv_python(), "-m", "grader.cli"]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("COLUMNS", "200")  # rich must not wrap the line that names the backend
+    env.pop("GRADE_COURSE", None)  # grade the course this script belongs to (found from cwd)
+    return env
+
+
+def run_once(cmd: list[str], timeout: float, ok_codes: tuple[int, ...]) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """Run ``cmd`` in the repository root; return (wall seconds, completed process)."""
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=REPO, env=_env(), capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise SystemExit(f"bench: timed out after {timeout:g} s: {' '.join(cmd)}") from exc
+    wall = time.perf_counter() - start
+    if proc.returncode not in ok_codes:
+        tail = (proc.stdout + proc.stderr)[-2000:]
+        raise SystemExit(f"bench: exit status {proc.returncode} (expected {ok_codes}) from {' '.join(cmd)}\n{tail}")
+    return wall, proc
+
+
+def median_of(cmd: list[str], repeat: int, timeout: float, ok_codes: tuple[int, ...]) -> tuple[float, list[float]]:
+    runs = [run_once(cmd, timeout, ok_codes)[0] for _ in range(repeat)]
+    return statistics.median(runs), runs
+
+
+def torch_version(timeout: float) -> str:
+    try:
+        proc = subprocess.run([venv_python(), "-c", "import torch; print(torch.__version__)"], cwd=REPO,
+                              capture_output=True, text=True, timeout=timeout)
+        return proc.stdout.strip() or "?"
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+
+
+def batch_available(timeout: float) -> bool:
+    try:
+        return subprocess.run([*grade_command(), "batch", "--help"], cwd=REPO, env=_env(), capture_output=True,
+                              timeout=timeout).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def make_submissions(folder: Path, students: int) -> int:
+    """``students`` copies of the solution packages (subfolders of solutions/ with __init__.py)."""
+    packages = sorted(p for p in (REPO / "solutions").iterdir() if (p / "__init__.py").is_file())
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for i in range(students):
+        student = folder / f"s{i:02d}"
+        student.mkdir(parents=True)
+        for package in packages:
+            shutil.copytree(package, student / package.name, ignore=ignore)
+    return len(packages)
+
+
+def bench_batch(students: int, jobs: int, backend: str, timeout: float) -> dict[str, object]:
+    tmp = Path(tempfile.mkdtemp(prefix="grade-bench-"))
+    try:
+        subs, out = tmp / "submissions", tmp / "out"
+        subs.mkdir()
+        n_packages = make_submissions(subs, students)
+        cmd = [*grade_command(), "batch", str(subs), "--out", str(out), "--jobs", str(jobs), "--backend", backend]
+        # exit 1 means some student "errored"; still a measurement, reported below
+        wall, proc = run_once(cmd, timeout, ok_codes=(0, 1))
+        text = proc.stdout + proc.stderr
+        match = re.search(r"backend:\s*([\w-]+)", text)
+        used = match.group(1) if match else (backend if backend != "auto" else "auto (not reported)")
+        compute, graded, checks = 0.0, 0, 0
+        for results in sorted(out.glob("*/results.json")):
+            data = json.loads(results.read_text(encoding="utf-8"))
+            graded += 1
+            for test in data.get("tests", []):
+                duration = (test.get("extra_data") or {}).get("duration")
+                if isinstance(duration, (int, float)):
+                    compute += float(duration)
+                    checks += 1
+        return {"wall": wall, "compute": compute, "graded": graded, "checks": checks, "backend": used,
+                "packages": n_packages, "returncode": proc.returncode}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median is reported)")
+    parser.add_argument("--students", type=int, default=20, help="submissions in the batch benchmark")
+    parser.add_argument("--jobs", type=int, default=2, help="grade batch --jobs")
+    parser.add_argument("--backend", choices=["docker", "local", "auto"], default="auto", help="grade batch --backend")
+    parser.add_argument("--skip-batch", action="store_true", help="skip the grade batch benchmark")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per command (batch: at least this)")
+    parser.add_argument("--output", type=Path, default=REPO / "bench-results.md", help="markdown file to write")
+    args = parser.parse_args(argv)
+    if args.repeat < 1 or args.students < 1 or args.jobs < 1:
+        parser.error("--repeat, --students and --jobs must be at least 1")
+
+    python, grade = venv_python(), grade_command()
+    print(f"bench: median of {args.repeat} run(s) each, in {REPO}", file=sys.stderr)
+    print("bench: a. import torch …", file=sys.stderr)
+    t_import, runs_import = median_of([python, "-c", "import torch"], args.repeat, args.timeout, (0,))
+    print("bench: b. grade check conv (stub, public) …", file=sys.stderr)
+    t_stub, runs_stub = median_of([*grade, "check", "conv"], args.repeat, args.timeout, (0, 1))
+    print("bench: c. grade check conv --submission solutions --hidden …", file=sys.stderr)
+    t_full, runs_full = median_of([*grade, "check", "conv", "--submission", "solutions", "--hidden"],
+                                  args.repeat, args.timeout, (0,))
+
+    def runs(values: list[float]) -> str:
+        return ", ".join(f"{v:.2f}" for v in values)
+
+    def ratio(value: float) -> str:
+        r = round(value / t_import, 2)  # judged as printed: 1.50x is within a 1.5x goal
+        return f"{r:.2f}x ({'within' if r <= GOAL_RATIO else 'above'} the {GOAL_RATIO:g}x goal)"
+
+    lines = [
+        "# Grader benchmark",
+        "",
+        f"{_dt.datetime.now().isoformat(timespec='seconds')} · {platform.node()} · {os.cpu_count()} CPU(s) · "
+        f"Python {platform.python_version()} · torch {torch_version(args.timeout)} · median of {args.repeat} run(s)",
+        "",
+        "| Measurement | Median (s) | Runs (s) | Ratio to `import torch` |",
+        "|---|---:|---|---|",
+        f"| a. `python -c \"import torch\"` | {t_import:.2f} | {runs(runs_import)} | 1.00x |",
+        f"| b. `grade check conv` (stub, public checks) | {t_stub:.2f} | {runs(runs_stub)} | {ratio(t_stub)} |",
+        f"| c. `grade check conv --submission solutions --hidden` | {t_full:.2f} | {runs(runs_full)} | "
+        f"{ratio(t_full)} |",
+    ]
+
+    if args.skip_batch:
+        lines += ["", "Batch grading (d): skipped (--skip-batch)."]
+    elif not batch_available(args.timeout):
+        lines += ["", "Batch grading (d): `grade batch --help` did not exit 0, so `grade batch` is not available; "
+                      "skipped."]
+    else:
+        print(f"bench: d. grade batch, {args.students} students, --jobs {args.jobs} --backend {args.backend} …",
+              file=sys.stderr)
+        r = bench_batch(args.students, args.jobs, args.backend, max(args.timeout, 60.0 * args.students))
+        wall, compute = float(r["wall"]), float(r["compute"])  # type: ignore[arg-type]
+        floor = compute / args.jobs
+        overhead = f"{(wall / floor - 1) * 100:.0f} %" if floor > 0 else "n/a (no check durations found)"
+        lines += [
+            "",
+            f"Batch grading (d): `grade batch` of {args.students} copies of solutions/ "
+            f"({r['packages']} exercise package(s) each), `--jobs {args.jobs} --backend {args.backend}`, "
+            f"backend used: **{r['backend']}**, {r['graded']} results.json, {r['checks']} checks"
+            + (f", exit status {r['returncode']}" if r["returncode"] else "") + ".",
+            "",
+            "| Batch | Value |",
+            "|---|---:|",
+            f"| wall time (s) | {wall:.2f} |",
+            f"| seconds per submission | {wall / args.students:.2f} |",
+            f"| submissions per minute | {60.0 * args.students / wall:.1f} |",
+            f"| checks' own compute, sum of durations (s) | {compute:.2f} |",
+            f"| floor = compute / jobs (s) | {floor:.2f} |",
+            f"| overhead = wall / floor - 1 | {overhead} |",
+        ]
+
+    table = "\n".join(lines) + "\n"
+    print(table)
+    args.output.write_text(table, encoding="utf-8")
+    print(f"bench: written to {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
