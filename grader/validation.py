@@ -4,8 +4,8 @@ Four promises per exercise: the solution gets full marks; the stub gets zero; ev
 ``reference/<name>/mutants/`` fails at least one check; every hidden check (a test function, all
 its parameters together) fails on at least one mutant, so no check is dead weight.
 
-Each submission needs its own worker (about 2 s of torch import), so the next worker is started
-while the current submission is graded.
+Each submission gets its own worker, forked from one warm fork server (``forkserver.py``), so a
+mutant costs a fork instead of a 2 s torch import.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from ._limits import Limits
 from .authoring import mutant_submission
 from .catalog import Exercise
+from .forkserver import ForkServerLauncher
 from .results import ExerciseResult
 from .sandbox import Sandbox
 
@@ -57,18 +58,14 @@ def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = 
         root = mutant_submission(exercise, mutant)
         temporary.append(root)
         subjects.append((f"mutant {mutant.stem}", root))
-    limits = Limits()
-    sandboxes = [Sandbox(root, [exercise.name], limits) for _, root in subjects]
+    launcher = ForkServerLauncher(unprivileged=False)
     hidden_functions = set()
     try:
-        sandboxes[0].start()
-        for i, ((what, root), sandbox) in enumerate(zip(subjects, sandboxes)):
-            if i + 1 < len(sandboxes):
-                sandboxes[i + 1].start()  # overlap the next worker's start-up with this grading
+        for what, root in subjects:
             if console is not None:
                 console.print(f"[dim]validate {exercise.name}: {what}…[/dim]")
-            result = run_checks(exercise, sandbox, root, hidden=True, device=device)
-            sandbox.close()
+            with Sandbox(root, [exercise.name], Limits(), launcher=launcher) as sandbox:
+                result = run_checks(exercise, sandbox, root, hidden=True, device=device)
             failed = _failed_functions(result)
             report.rows.append((what, result.score, result.max_score, failed))
             hidden_functions |= {c.function for c in result.checks if c.visibility != "visible"}
@@ -84,8 +81,7 @@ def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = 
                 for function in failed:
                     report.caught_by.setdefault(function, []).append(what.removeprefix("mutant "))
     finally:
-        for sandbox in sandboxes:
-            sandbox.close()
+        launcher.close()
         for root in temporary:
             shutil.rmtree(root, ignore_errors=True)
     if not exercise.mutants:
