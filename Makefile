@@ -1,6 +1,8 @@
 # The two commands of the README. Each sets up .venv when it is missing.
 #   make test   install, then run the platform's own tests (Docker ones included when an engine runs)
 #   make demo   install, then grade the bundled sample submissions
+SHELL  := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
@@ -13,7 +15,7 @@ install: $(STAMP)
 # torch, torchvision and fastai come in one pip call (pinned in pyproject.toml).
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check -e . 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	@touch $(STAMP)
 
 docker:

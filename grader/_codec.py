@@ -105,7 +105,8 @@ def encode(
     if obj is None or kind in (bool, int, str):
         return obj
     if kind is float:
-        return obj if math.isfinite(obj) else {"$float": repr(obj)}
+        value = t.cast(float, obj)
+        return value if math.isfinite(value) else {"$float": repr(value)}
     if kind is list:
         return [encode(v, blobs, to_handle, _depth + 1) for v in obj]  # type: ignore[attr-defined]
     if kind is tuple:
@@ -135,17 +136,17 @@ def encode(
 def _encode_torch(obj: object, blobs: list[bytes]) -> t.Any:
     torch, kind = _torch(), type(obj)
     if _plain_tensor(obj):
-        x = t.cast("torch.Tensor", obj)
+        x: t.Any = obj
         if x.dtype in _dtype_names():
             blobs.append(_tensor_bytes(x))
             return {"$tensor": len(blobs) - 1, "dtype": _dtype_names()[x.dtype],
                     "shape": list(x.shape), "device": str(x.device), "requires_grad": x.requires_grad}
     if kind is torch.dtype and obj in _dtype_names():
-        return {"$dtype": _dtype_names()[t.cast("torch.dtype", obj)]}
+        return {"$dtype": _dtype_names()[obj]}  # type: ignore[index]
     if kind is torch.device:
         return {"$device": str(obj)}
     if kind is torch.Size:
-        return {"$size": [int(v) for v in t.cast("torch.Size", obj)]}
+        return {"$size": [int(v) for v in obj]}  # type: ignore[attr-defined]
     return None
 
 

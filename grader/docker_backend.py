@@ -258,7 +258,6 @@ class DockerForkLauncher(_fork_server_base()):  # type: ignore[misc]
         self.root_mode = True
         self.isolation = "container per slot, own uid per submission, no network"
         self._container: t.Any = None
-        self._control = None
 
     def _start_server(self) -> None:
         control_path = self.slot / "io" / "control.sock"
