@@ -17,7 +17,7 @@ from ._codec import CodecError, dumps, loads
 __all__ = ["send_message", "recv_message", "PeerClosed", "Deadline"]
 
 #: Largest message the trusted side accepts from a worker (header plus blobs).
-MAX_MESSAGE_BYTES = 1 << 30
+MAX_MESSAGE_BYTES = 256 << 20
 _MAX_HEADER = 64 << 20
 _MAX_BLOBS = 100_000
 

@@ -63,8 +63,31 @@ def list_cmd(ctx: click.Context) -> None:
     _console().print(table)
 
 
-def _submission_root(course: Course, submission: Path | None, exercise: Exercise) -> Path:
+def _notebook_root(notebook: Path, exercise: Exercise, ctx: click.Context) -> Path:
+    """A temporary submission folder holding the notebook's code cells as the package."""
+    import shutil
+    import tempfile
+
+    from .notebooks import NotebookError, notebook_to_module, write_notebook_package
+
+    try:
+        converted = notebook_to_module(notebook.read_bytes(), notebook.name)
+    except (NotebookError, OSError) as exc:
+        raise SubmissionNotFound(str(exc)) from None
+    root = Path(tempfile.mkdtemp(prefix="grade-notebook-"))
+    ctx.call_on_close(lambda: shutil.rmtree(root, ignore_errors=True))
+    write_notebook_package(converted, root / exercise.name, exercise.name)
+    for note in converted.notes:
+        click.echo(note, err=True)
+    return root
+
+
+def _submission_root(course: Course, submission: Path | None, exercise: Exercise, ctx: click.Context) -> Path:
     root = (submission or course.root / "exercises").resolve()
+    if root.is_file() and root.suffix == ".ipynb":
+        return _notebook_root(root, exercise, ctx)
+    if root.is_dir() and not (root / exercise.name).is_dir() and (root / f"{exercise.name}.ipynb").is_file():
+        return _notebook_root(root / f"{exercise.name}.ipynb", exercise, ctx)
     if not root.is_dir():
         raise SubmissionNotFound(f"Submission folder {root} does not exist.")
     if root.name == exercise.name and (root / "__init__.py").is_file():
@@ -77,7 +100,8 @@ def _submission_root(course: Course, submission: Path | None, exercise: Exercise
 @cli.command()
 @click.argument("exercise")
 @click.option("--submission", type=click.Path(path_type=Path),
-              help="Folder that contains the <EXERCISE>/ package. Default: the course's exercises/.")
+              help="Folder that contains the <EXERCISE>/ package (or <EXERCISE>.ipynb), or a notebook "
+                   "file. Default: the course's exercises/.")
 @click.option("--hidden", is_flag=True, help="Also run the hidden checks (instructors; needs reference/).")
 @click.option("--device", type=DEVICE, default="cpu", show_default=True, help="Where tensors live in the checks.")
 @click.option("--json", "as_json", is_flag=True, help="Print Gradescope's results.json to stdout instead of a table.")
@@ -91,6 +115,7 @@ def check(ctx: click.Context, exercise: str, submission: Path | None, hidden: bo
     \b
     Examples:
       grade check conv                                    your own exercises/conv/
+      grade check conv --submission conv.ipynb            your notebook's code cells
       grade check conv --submission solutions --hidden    the instructor's solution
     """
     from ._limits import Limits
@@ -100,7 +125,7 @@ def check(ctx: click.Context, exercise: str, submission: Path | None, hidden: bo
     ex = course.exercise(exercise)
     if hidden and not ex.hidden_checks:
         raise GradeError(f"No hidden checks for {exercise!r} here (they are not part of the student bundle).")
-    root = _submission_root(course, submission, ex)
+    root = _submission_root(course, submission, ex, ctx)
     limits = Limits(call_timeout=timeout)
     with Sandbox(root, [ex.name], limits) as sandbox:  # starts the worker now, in parallel
         from .runner import resolve_device, run_checks

@@ -81,3 +81,19 @@ def test_release_bundle_has_no_solutions_and_still_grades(tmp_path):
     assert hidden.exit_code == 1 and "No hidden checks" in hidden.output
     again = invoke("release", str(bundle))
     assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_check_accepts_a_notebook(tmp_path):
+    import nbformat
+
+    body = (REPO / "solutions" / "conv" / "conv.py").read_text().split('"""', 2)[2]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("%matplotlib inline"), nbformat.v4.new_code_cell(body)]
+    path = tmp_path / "conv.ipynb"
+    path.write_text(nbformat.writes(nb))
+    result = invoke("check", "conv", "--submission", str(path), "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["score"] == 3
+    assert "IPython line(s)" in result.stderr
+    path.write_text("{ not a notebook")
+    result = invoke("check", "conv", "--submission", str(tmp_path))
+    assert result.exit_code == 1 and "not a valid notebook" in result.output
