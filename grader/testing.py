@@ -160,15 +160,17 @@ def find_forbidden_names(sources: t.Mapping[str, str], forbidden: t.Collection[s
     string handed to ``getattr`` counts. The student's own ``def conv2d`` does not.
     """
     leaves = {name.rsplit(".", 1)[-1]: name for name in forbidden}
+    roots = {name.split(".", 1)[0] for name in forbidden}
     found: list[str] = []
     for filename, text in sorted(sources.items()):
         try:
             tree = ast.parse(text)
         except (SyntaxError, ValueError):
             continue
+        aliases = _library_aliases(tree, roots)
         for node in ast.walk(tree):
             hit = None
-            if isinstance(node, ast.Attribute) and node.attr in leaves:
+            if isinstance(node, ast.Attribute) and node.attr in leaves and _chain_root(node) in aliases:
                 hit = f"{ast.unparse(node)}"
             elif isinstance(node, ast.ImportFrom) and node.level == 0:  # not the student's own `from .x`
                 names = [a.name for a in node.names if a.name in leaves]
@@ -180,6 +182,25 @@ def find_forbidden_names(sources: t.Mapping[str, str], forbidden: t.Collection[s
             if hit:
                 found.append(f"{filename}, line {getattr(node, 'lineno', '?')}: {hit}")
     return found
+
+
+def _library_aliases(tree: ast.AST, roots: set[str]) -> set[str]:
+    """Names bound to the forbidden libraries: ``torch``, ``F`` in ``import torch.nn.functional as F``…"""
+    names = set(roots)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".", 1)[0] in roots:
+                    names.add(alias.asname or alias.name.split(".", 1)[0])
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] in roots:
+            names.update(alias.asname or alias.name for alias in node.names)
+    return names
+
+
+def _chain_root(node: ast.expr) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def assert_from_scratch(

@@ -97,3 +97,20 @@ def test_deep_nesting_is_rejected_both_ways():
         encode(deep, [])
     with pytest.raises(CodecError):
         _codec.loads(b"[" * 100000 + b"]" * 100000)
+
+
+def test_source_scan_names_library_calls_but_not_the_students_own_names():
+    from grader.testing import find_forbidden_names
+
+    forbidden = ["torch.nn.functional.conv2d", "torch.conv2d", "torch.nn.Conv2d"]
+    source = (
+        "import torch\nimport torch.nn.functional as tnf\nfrom torch import nn\nfrom . import helpers\n"
+        "from .conv import conv2d\n__all__ = ['conv2d']\n"
+        "def conv2d(x, w):\n    helpers.conv2d(x)\n    return tnf.conv2d(x, w)\n"
+        "def g(x):\n    return nn.Conv2d(1, 1, 3)(x) + getattr(torch, 'conv2d')(x) + torch.nn.functional.conv2d(x)\n"
+    )
+    hits = find_forbidden_names({"conv.py": source}, forbidden)
+    text = "\n".join(hits)
+    assert "tnf.conv2d" in text and "nn.Conv2d" in text and "getattr(torch, 'conv2d')" in text
+    assert "torch.nn.functional.conv2d" in text and "helpers" not in text and "line 5" not in text
+    assert find_forbidden_names({"x.py": "from torch.nn.functional import conv2d as c"}, forbidden)
