@@ -30,6 +30,8 @@ import sys
 import typing as t
 
 _statuses: dict[int, int] = {}
+#: Live children and their uids, so that they die with the server when the grader goes away.
+_children: dict[int, int | None] = {}
 
 
 def _reap(signum: int = 0, frame: t.Any = None) -> None:
@@ -41,6 +43,7 @@ def _reap(signum: int = 0, frame: t.Any = None) -> None:
         if pid == 0:
             return
         _statuses[pid] = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        _children.pop(pid, None)
         if len(_statuses) > 10_000:
             _statuses.pop(next(iter(_statuses)))
 
@@ -118,8 +121,15 @@ def serve(control: socket.socket) -> None:
             data, fds, _flags, _addr = socket.recv_fds(control, 1 << 16, 1)
         except InterruptedError:
             continue
-        if not data:
-            return  # the grader went away: so do we (children keep their own sessions until killed)
+        if not data:  # the grader went away (finished, or killed): take every worker down with us
+            for pid, uid in list(_children.items()):
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                if uid is not None:
+                    _sweep(uid, None)
+            return
         try:
             request = json.loads(data)
             reply = _handle(control, request, fds)
@@ -142,6 +152,8 @@ def _handle(control: socket.socket, request: dict[str, t.Any], fds: list[int]) -
         pid = os.fork()
         if pid == 0:
             _child(control, fds[0], request)
+        uid = request.get("uid")
+        _children[pid] = uid if isinstance(uid, int) else None
         return {"pid": pid}
     if op == "kill":
         try:

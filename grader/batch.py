@@ -133,15 +133,19 @@ def make_launcher(backend: str, fresh: bool, image: str | None, batch_id: str) -
     return LocalLauncher(unprivileged=True) if fresh else ForkServerLauncher(unprivileged=True)
 
 
-def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str) -> None:
+def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str, tmp: str) -> None:
     """Runs once per pool process: quiet warnings, open the backend, import the checks' needs."""
     import signal
     import warnings
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     warnings.simplefilter("ignore")
+    tempfile.tempdir = tmp  # every stage, scratch and slot folder: the parent removes them all
     global _LAUNCHER
     _LAUNCHER = make_launcher(backend, fresh, image, batch_id)
+    import atexit
+
+    atexit.register(getattr(_LAUNCHER, "shutdown", None) or getattr(_LAUNCHER, "close", lambda: None))
     if hasattr(_LAUNCHER, "prestart"):
         _LAUNCHER.prestart()  # the fork server imports torch while this process does the same
     import torch
@@ -183,7 +187,8 @@ def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str]
     except Exception as exc:  # a bug of ours must not lose the student: record it
         notes.append(f"Grading failed with an internal error ({type(exc).__name__}: {exc}); "
                      "please tell the instructor.")
-        traceback.print_exc()
+        with open(Path(out) / "errors.log", "a", encoding="utf-8") as log:
+            log.write(f"--- {entry.student_id}\n{traceback.format_exc()}\n")
         done = {r.exercise for r in results}
         results += [ExerciseResult(e, notes=["not graded (internal error)"]) for e in exercises if e not in done]
         status = "errored"
@@ -236,8 +241,11 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
     columns = [TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[counts]}")]
     context = multiprocessing.get_context("spawn")
+    tmp = tempfile.mkdtemp(prefix="grade-batch-")
+    os.chmod(tmp, 0o755)  # workers run as other uids and must reach their own folders inside
     pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_pool_init,
-                                  initargs=(backend, options.fresh_workers, options.image, batch_id))
+                                  initargs=(backend, options.fresh_workers, options.image, batch_id, tmp))
+    interrupted = False
     try:
         with Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task("grading", total=len(todo), counts="")
@@ -259,13 +267,22 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
                 progress.update(task, advance=1, counts=f"[green]{counts['passed']} passed[/] · "
                                 f"[red]{counts['failed']} failed[/] · [yellow]{counts['errored']} errored[/]")
     except KeyboardInterrupt:
+        interrupted = True
+        processes = list((getattr(pool, "_processes", None) or {}).values())  # no public way in 3.11
         pool.shutdown(wait=False, cancel_futures=True)
-        _sweep(backend, batch_id)
-        raise
+        for process in processes:
+            process.kill()  # its fork server sees the grader go and kills its workers
     finally:
+        _sweep(backend, batch_id)
         pool.shutdown(wait=True, cancel_futures=True)
         _sweep(backend, batch_id)
+        shutil.rmtree(tmp, ignore_errors=True)
     write_grades_csv(out, done, exercises)
+    if interrupted:
+        write_report_html(out, done, exercises)
+        console.print(f"[yellow]Interrupted:[/] {len(done)} of {len(entries)} students have complete results in "
+                      f"{out}. Run the same command with --resume to grade the rest.")
+        raise SystemExit(130)
     write_report_html(out, done, exercises)
     _print_summary(console, done, exercises, out)
     return summaries

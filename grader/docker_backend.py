@@ -330,11 +330,15 @@ class DockerForkLauncher(_fork_server_base()):  # type: ignore[misc]
                 pass
             self._container = None
 
+    def shutdown(self) -> None:
+        """Remove the container and the slot folder (end of the batch)."""
+        import shutil as _shutil
+
+        self.close()
+        _shutil.rmtree(self.slot, ignore_errors=True)
+
     def __del__(self) -> None:
         try:
-            self.close()
-            import shutil as _shutil
-
-            _shutil.rmtree(self.slot, ignore_errors=True)
+            self.shutdown()
         except Exception:
             pass

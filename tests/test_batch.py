@@ -195,3 +195,33 @@ def test_batch_cli_errors_are_clear(tmp_path):
     proc = subprocess.run([*GRADE, "--course", str(REPO), "batch", str(tmp_path / "subs"), "--out",
                            str(tmp_path / "o")], capture_output=True, text=True)
     assert proc.returncode == 1 and "holds no submissions" in proc.stderr
+
+
+@pytest.mark.parametrize("backend", [
+    pytest.param("docker", marks=pytest.mark.skipif(not docker_ok(), reason="no Docker engine answers")), "local"])
+def test_ctrl_c_leaves_no_container_and_no_worker(tmp_path, backend):
+    from grader.docker_backend import LABEL
+
+    subs = tmp_path / "submissions"
+    _conv_package(subs / "a_fast" / "conv", _solution_source())
+    for i in range(4):
+        _conv_package(subs / f"loop{i}" / "conv", HOSTILE / "loop_in_call.py")
+    out = tmp_path / "out"
+    cmd = [*GRADE, "--course", str(REPO), "batch", str(subs), "--out", str(out), "--exercise", "conv",
+           "--backend", backend, "--jobs", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("*/results.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr[-2000:]
+    assert "Interrupted" in stdout + stderr and "--resume" in stdout and "Traceback" not in stderr
+    leftover = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={LABEL}"], capture_output=True, text=True)
+    assert leftover.stdout.strip() == "", "containers left behind"
+    assert len(list(out.glob("*/results.json"))) < 5
+    time.sleep(1)
+    workers = subprocess.run(["pgrep", "-f", f"grader._(worker|zygote).*{tmp_path}|grader._zygote"],
+                             capture_output=True, text=True)
+    assert workers.stdout.strip() == "", "worker or fork-server processes left behind"
