@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import typing as t
-
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -40,6 +38,3 @@ def print_exercise_result(result: ExerciseResult, console: Console, verbose: boo
     console.print(f"[bold {colour}]{result.exercise}: {result.score:g}/{result.max_score:g} points[/] "
                   f"({passed}/{len(result.checks)} checks passed, {result.duration:.1f} s)")
 
-
-def summarise(results: t.Iterable[ExerciseResult]) -> str:
-    return ", ".join(f"{r.exercise} {r.score:g}/{r.max_score:g}" for r in results)
