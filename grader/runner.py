@@ -53,7 +53,7 @@ def run_checks(exercise: Exercise, sandbox: Sandbox, submission: Path, *, hidden
         sys.path.append(root)  # hidden checks import reference/<name>/ helpers from here
     plugin = GradePlugin(exercise, sandbox, device, submission)
     args = [*map(str, files), "-c", str(_INI), "--rootdir", root, "--import-mode=importlib",
-            "--assert=plain", "--noconftest", "-q", "--no-header", "-s",
+            "--assert=plain", "--noconftest", "-q", "--no-header", "-s", "--tb=no",
             *(arg for plugin in _UNUSED_PLUGINS for arg in ("-p", f"no:{plugin}"))]
     _configure_torch(device)
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()) as log:
