@@ -36,6 +36,12 @@ class Limits:
     #: Bytes of student output kept per check in feedback.
     output_bytes: int = 10_000
 
+    def for_device(self, device: str) -> "Limits":
+        """Limits for grading on ``device``. With a GPU in play ``RLIMIT_DATA`` is dropped: CUDA
+        maps large private regions when it starts, so memory is left to the container's cgroup."""
+        gpu_visible = os.path.exists("/dev/nvidiactl") or os.path.exists("/dev/dxg")
+        return self.replace(memory_mb=0) if device in ("cuda", "auto") and gpu_visible else self
+
     def worker_args(self) -> list[str]:
         """The flags that hand these limits to ``python -m grader._worker``."""
         return [f"--{f.name.replace('_', '-')}={getattr(self, f.name)}" for f in fields(self)

@@ -29,6 +29,8 @@ import socket
 import sys
 import typing as t
 
+#: Exit status of a forked child that failed before any student code ran.
+SETUP_FAILED = 71
 _statuses: dict[int, int] = {}
 #: Live children and their uids, so that they die with the server when the grader goes away.
 _children: dict[int, int | None] = {}
@@ -72,7 +74,14 @@ def _child(control: socket.socket, fd: int, request: dict[str, t.Any]) -> t.NoRe
         _worker.run(socket.socket(fileno=fd), args)
         code = 0
     except BaseException:  # noqa: BLE001 - a child must never return into the server's loop
-        code = 71
+        code = SETUP_FAILED
+        try:  # leave the reason where the grader shows the student's output
+            import traceback
+
+            with open(request.get("output", "/dev/null"), "a") as log:
+                log.write("grader: could not set up the worker:\n" + traceback.format_exc())
+        except BaseException:
+            pass
     finally:
         os._exit(code)
 

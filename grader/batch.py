@@ -173,7 +173,7 @@ def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str]
         os.chmod(work, 0o755)
         notes += intake.notes.get("", [])
         available = [e for e in exercises if e not in intake.fatal]
-        limits = Limits(threads=1)  # each exercise's own call_timeout applies
+        limits = Limits(threads=1).for_device(device)  # each exercise's own call_timeout applies
         with Sandbox(intake.root, available, limits, launcher=_LAUNCHER) as sandbox:
             for name, message in intake.fatal.items():
                 sandbox.mark_unavailable(name, message)

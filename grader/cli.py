@@ -126,7 +126,7 @@ def check(ctx: click.Context, exercise: str, submission: Path | None, hidden: bo
     if hidden and not ex.hidden_checks:
         raise GradeError(f"No hidden checks for {exercise!r} here (they are not part of the student bundle).")
     root = _submission_root(course, submission, ex, ctx)
-    limits = Limits(call_timeout=timeout)
+    limits = Limits(call_timeout=timeout).for_device(device)
     with Sandbox(root, [ex.name], limits) as sandbox:  # starts the worker now, in parallel
         from .runner import resolve_device, run_checks
 

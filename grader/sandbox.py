@@ -121,6 +121,8 @@ def describe_returncode(code: int | None) -> str:
     if code < 0:
         sig = signal.Signals(-code) if -code in signal.Signals._value2member_map_ else None
         return _SIGNAL_HINTS.get(sig, f"it was killed by signal {sig.name if sig else -code}")  # type: ignore[arg-type]
+    if code == 71:  # _zygote.SETUP_FAILED
+        return "the grader could not set up the worker (exit status 71; details in the output)"
     return f"it exited with status {code} (os._exit() or sys.exit() outside the call?)"
 
 

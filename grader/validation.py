@@ -64,7 +64,7 @@ def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = 
         for what, root in subjects:
             if console is not None:
                 console.print(f"[dim]validate {exercise.name}: {what}…[/dim]")
-            with Sandbox(root, [exercise.name], Limits(), launcher=launcher) as sandbox:
+            with Sandbox(root, [exercise.name], Limits().for_device(device), launcher=launcher) as sandbox:
                 result = run_checks(exercise, sandbox, root, hidden=True, device=device)
             failed = _failed_functions(result)
             report.rows.append((what, result.score, result.max_score, failed))
