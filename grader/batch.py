@@ -145,7 +145,8 @@ def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str, tmp:
     _LAUNCHER = make_launcher(backend, fresh, image, batch_id)
     import atexit
 
-    atexit.register(getattr(_LAUNCHER, "shutdown", None) or getattr(_LAUNCHER, "close", lambda: None))
+    stop: t.Callable[[], object] = getattr(_LAUNCHER, "shutdown", None) or getattr(_LAUNCHER, "close", lambda: None)
+    atexit.register(stop)
     if hasattr(_LAUNCHER, "prestart"):
         _LAUNCHER.prestart()  # the fork server imports torch while this process does the same
     import torch
