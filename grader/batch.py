@@ -145,8 +145,7 @@ def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str, tmp:
     _LAUNCHER = make_launcher(backend, fresh, image, batch_id)
     import atexit
 
-    stop: t.Callable[[], object] = getattr(_LAUNCHER, "shutdown", None) or getattr(_LAUNCHER, "close", lambda: None)
-    atexit.register(stop)
+    atexit.register(lambda: getattr(_LAUNCHER, "shutdown", getattr(_LAUNCHER, "close", lambda: None))())
     if hasattr(_LAUNCHER, "prestart"):
         _LAUNCHER.prestart()  # the fork server imports torch while this process does the same
     import torch
