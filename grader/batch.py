@@ -160,7 +160,7 @@ def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str]
     from .catalog import Course
     from .intake import stage_submission
     from .results import ExerciseResult
-    from .runner import run_checks
+    from .runner import run_many
     from .sandbox import Sandbox
 
     started = time.monotonic()
@@ -177,11 +177,11 @@ def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str]
         with Sandbox(intake.root, available, limits, launcher=_LAUNCHER) as sandbox:
             for name, message in intake.fatal.items():
                 sandbox.mark_unavailable(name, message)
-            for name in exercises:
-                exercise = course.exercise(name)
-                result = run_checks(exercise, sandbox, intake.root, hidden=True, device=device)
-                result.notes = [*intake.fatal.get(name, "").split("\n")[:1], *intake.notes.get(name, [])]
-                result.notes = [n for n in result.notes if n]
+            graded = run_many([course.exercise(name) for name in exercises], sandbox, intake.root, hidden=True,
+                              device=device)  # one pytest session for all of the student's exercises
+            for result in graded:
+                notes_for = [intake.fatal.get(result.exercise, ""), *intake.notes.get(result.exercise, [])]
+                result.notes = [n for n in notes_for if n]
                 results.append(result)
         status = "passed" if all(r.all_passed for r in results) else "failed"
     except Exception as exc:  # a bug of ours must not lose the student: record it

@@ -35,22 +35,39 @@ MAX_SOURCE_BYTES = 1 << 20
 
 
 class GradePlugin:
-    """Collects one :class:`CheckResult` per check of ``exercise`` run against ``sandbox``."""
+    """Collects one :class:`CheckResult` per check of ``exercises`` run against ``sandbox``.
 
-    def __init__(self, exercise: Exercise, sandbox: Sandbox, device: str, submission: Path) -> None:
-        self.exercise = exercise
+    One pytest session may grade several exercises of one student (batch grading does, to pay
+    pytest's session costs once); each check belongs to the exercise whose folder holds it.
+    """
+
+    def __init__(self, exercises: t.Sequence[Exercise], sandbox: Sandbox, device: str, submission: Path) -> None:
+        self.exercises = list(exercises)
         self.sandbox = sandbox
         self.device_name = device
         self.submission = submission
-        self.result = ExerciseResult(exercise.name)
+        self.results = {ex.name: ExerciseResult(ex.name) for ex in self.exercises}
         self.collect_errors: list[str] = []
-        self._package = StudentPackage(sandbox, exercise.name, timeout=exercise.call_timeout)
-        self._started = time.monotonic()
+        self._packages = {ex.name: StudentPackage(sandbox, ex.name, timeout=ex.call_timeout) for ex in self.exercises}
+        self._owner: dict[str, Exercise] = {}
+        self._started: dict[str, float] = {}
+
+    def exercise_of(self, item: pytest.Item) -> Exercise:
+        """The exercise whose ``checks/<name>/`` or ``reference/<name>/`` holds the check."""
+        path = Path(str(item.path))
+        if str(path) not in self._owner:
+            for ex in self.exercises:
+                if ex.public_checks in path.parents or ex.reference in path.parents:
+                    self._owner[str(path)] = ex
+                    break
+            else:
+                raise LookupError(f"{path} belongs to no exercise being graded")
+        return self._owner[str(path)]
 
     # -- fixtures ------------------------------------------------------------------------
-    @pytest.fixture(scope="session")
-    def student(self) -> StudentPackage:
-        return self._package
+    @pytest.fixture
+    def student(self, request: pytest.FixtureRequest) -> StudentPackage:
+        return self._packages[self.exercise_of(request.node).name]  # type: ignore[arg-type]
 
     @pytest.fixture(scope="session")
     def device(self) -> t.Any:
@@ -58,9 +75,9 @@ class GradePlugin:
 
         return torch.device(self.device_name)
 
-    @pytest.fixture(scope="session")
-    def student_sources(self) -> dict[str, str]:
-        folder = self.submission / self.exercise.name
+    @pytest.fixture
+    def student_sources(self, request: pytest.FixtureRequest) -> dict[str, str]:
+        folder = self.submission / self.exercise_of(request.node).name  # type: ignore[arg-type]
         sources: dict[str, str] = {}
         if folder.is_dir() and not folder.is_symlink():
             for path in sorted(folder.rglob("*.py"))[:200]:
@@ -75,9 +92,11 @@ class GradePlugin:
         config.addinivalue_line("markers", "check_timeout(seconds): time limit per call of student code")
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        exercise = self.exercise_of(item)
+        self._started.setdefault(exercise.name, time.monotonic())
         marker = item.get_closest_marker("check_timeout")
-        default = self.sandbox.limits.call_timeout or self.exercise.call_timeout
-        self._package.timeout = float(marker.args[0]) if marker else default
+        default = self.sandbox.limits.call_timeout or exercise.call_timeout
+        self._packages[exercise.name].timeout = float(marker.args[0]) if marker else default
         self.sandbox.take_output()  # output from before this check belongs to no check
 
     @pytest.hookimpl(hookwrapper=True)
@@ -86,24 +105,25 @@ class GradePlugin:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
         if report.when == "call" or (report.when == "setup" and not report.passed):
-            self.result.checks.append(self._make_result(item, call, report))
+            exercise = self.exercise_of(item)
+            result = self.results[exercise.name]
+            result.checks.append(self._make_result(exercise, item, call, report))
+            result.duration = time.monotonic() - self._started[exercise.name]
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.collect_errors.append(f"{report.nodeid}: {str(report.longrepr)[-3000:]}")
 
-    def pytest_sessionfinish(self) -> None:
-        self.result.duration = time.monotonic() - self._started
-
     # -- results -------------------------------------------------------------------------
-    def _make_result(self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> CheckResult:
+    def _make_result(self, exercise: Exercise, item: pytest.Item, call: pytest.CallInfo[None],
+                     report: pytest.TestReport) -> CheckResult:
         marker = item.get_closest_marker("points")
         points = float(marker.args[0]) if marker else 1.0
         doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip()
-        hidden = self.exercise.reference in Path(str(item.path)).parents
+        hidden = exercise.reference in Path(str(item.path)).parents
         outcome, message = self._outcome(call, report)
         return CheckResult(
-            check_id=f"{self.exercise.name}::{item.name}",
+            check_id=f"{exercise.name}::{item.name}",
             title=doc.splitlines()[0] if doc else "",
             outcome=outcome,
             score=points if outcome == "passed" else 0.0,

@@ -11,6 +11,7 @@ import contextlib
 import io
 import os
 import sys
+import typing as t
 import warnings
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from .plugin import GradePlugin
 from .results import ExerciseResult
 from .sandbox import Sandbox
 
-__all__ = ["run_checks", "resolve_device"]
+__all__ = ["run_checks", "run_many", "resolve_device"]
 
 _INI = Path(__file__).with_name("checks.ini")
 #: pytest plugins checks do not need. ``unraisableexception`` alone runs gc.collect() four times per
@@ -45,24 +46,34 @@ def resolve_device(device: str) -> str:
 def run_checks(exercise: Exercise, sandbox: Sandbox, submission: Path, *, hidden: bool,
                device: str = "cpu") -> ExerciseResult:
     """Grade ``exercise`` for the student whose packages are in ``submission``."""
-    files = exercise.check_files(hidden)
-    if not files:
-        raise ExerciseConfigError(f"Exercise {exercise.name!r} has no checks in {exercise.public_checks}.")
-    root = str(exercise.course_root)
+    return run_many([exercise], sandbox, submission, hidden=hidden, device=device)[0]
+
+
+def run_many(exercises: t.Sequence[Exercise], sandbox: Sandbox, submission: Path, *, hidden: bool,
+             device: str = "cpu") -> list[ExerciseResult]:
+    """Grade several exercises of one student in one pytest session (one result per exercise)."""
+    files = [f for ex in exercises for f in ex.check_files(hidden)]
+    for ex in exercises:
+        if not ex.check_files(hidden):
+            raise ExerciseConfigError(f"Exercise {ex.name!r} has no checks in {ex.public_checks}.")
+    if not exercises:
+        return []
+    root = str(exercises[0].course_root)
     if root not in sys.path:
         sys.path.append(root)  # hidden checks import reference/<name>/ helpers from here
-    plugin = GradePlugin(exercise, sandbox, device, submission)
+    plugin = GradePlugin(exercises, sandbox, device, submission)
     args = [*map(str, files), "-c", str(_INI), "--rootdir", root, "--import-mode=importlib",
             "--assert=plain", "--noconftest", "-q", "--no-header", "-s", "--tb=no",
-            *(arg for plugin in _UNUSED_PLUGINS for arg in ("-p", f"no:{plugin}"))]
+            *(arg for plugin_name in _UNUSED_PLUGINS for arg in ("-p", f"no:{plugin_name}"))]
     _configure_torch(device)
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()) as log:
         warnings.simplefilter("ignore")
         code = pytest.main(args, plugins=[plugin])
     if plugin.collect_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         details = "\n".join(plugin.collect_errors) or log.getvalue()[-3000:]
-        raise ExerciseConfigError(f"The checks of {exercise.name!r} could not be loaded:\n{details}")
-    return plugin.result
+        names = ", ".join(repr(ex.name) for ex in exercises)
+        raise ExerciseConfigError(f"The checks of {names} could not be loaded:\n{details}")
+    return [plugin.results[ex.name] for ex in exercises]
 
 
 def _configure_torch(device: str) -> None:
