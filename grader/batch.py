@@ -34,7 +34,7 @@ from pathlib import Path
 from ._limits import Limits
 from .catalog import Course
 from .errors import GradeError
-from .outputs import read_complete, write_grades_csv, write_report_html, write_student
+from .outputs import read_complete, remove_partial_writes, write_grades_csv, write_report_html, write_student
 
 __all__ = ["BatchOptions", "run_batch", "discover"]
 
@@ -224,6 +224,7 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
     jobs = options.jobs or os.cpu_count() or 1
     out = options.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    remove_partial_writes(out)  # a killed run may have died mid-write; complete files are untouched
     done: dict[str, dict[str, t.Any]] = {}
     todo = []
     for entry in entries:

@@ -18,7 +18,11 @@ from pathlib import Path
 
 from .results import ExerciseResult, gradescope
 
-__all__ = ["write_student", "read_complete", "write_grades_csv", "write_report_html", "atomic_write"]
+__all__ = ["write_student", "read_complete", "write_grades_csv", "write_report_html", "atomic_write",
+           "remove_partial_writes"]
+
+#: Files written with :func:`atomic_write`; a killed batch may leave ``.<name>.<random>`` beside them.
+_OUTPUT_NAMES = ("results.json", "feedback.md", "grades.csv", "report.html")
 
 _STATUS = {"passed": "✅ passed", "failed": "❌ failed", "error": "💥 error", "timeout": "⏱ timeout",
            "skipped": "– skipped"}
@@ -36,6 +40,17 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def remove_partial_writes(out: Path) -> int:
+    """Delete temporary files that a killed batch left mid-write; returns how many."""
+    removed = 0
+    for folder in (out, *(p for p in out.iterdir() if p.is_dir() and not p.is_symlink())) if out.is_dir() else ():
+        for name in _OUTPUT_NAMES:
+            for leftover in folder.glob(f".{name}.*"):
+                leftover.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 def feedback_markdown(student_id: str, results: t.Sequence[ExerciseResult], notes: t.Sequence[str]) -> str:

@@ -174,6 +174,8 @@ def test_sigkill_mid_batch_then_resume_loses_and_duplicates_nothing(tmp_path):
     proc.wait()
     before = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
     assert 1 <= len(before) < 6
+    (out / "s5").mkdir(exist_ok=True)
+    (out / "s5" / ".results.json.abc123").write_text('{"score": 1')  # as if killed mid-write
     resumed = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"({len(before)} already done)" in resumed.stdout.replace("\n", " ")
