@@ -10,6 +10,7 @@ mutant costs a fork instead of a 2 s torch import.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import typing as t
 from dataclasses import dataclass, field
@@ -59,27 +60,16 @@ def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = 
         temporary.append(root)
         subjects.append((f"mutant {mutant.stem}", root))
     launcher = ForkServerLauncher(unprivileged=False)
-    hidden_functions = set()
+    hidden_functions: set[str] = set()
     try:
-        for what, root in subjects:
-            if console is not None:
-                console.print(f"[dim]validate {exercise.name}: {what}…[/dim]")
-            with Sandbox(root, [exercise.name], Limits().for_device(device), launcher=launcher) as sandbox:
-                result = run_checks(exercise, sandbox, root, hidden=True, device=device)
-            failed = _failed_functions(result)
-            report.rows.append((what, result.score, result.max_score, failed))
-            hidden_functions |= {c.function for c in result.checks if c.visibility != "visible"}
-            if what == "solution" and result.score != result.max_score:
-                bad = [f"{c.check_id}: {c.message[:300]}" for c in result.checks if not c.passed]
-                report.problems.append("the solution does not get full marks:\n  " + "\n  ".join(bad))
-            elif what == "stub" and result.score != 0:
-                passed = [c.check_id for c in result.checks if c.passed]
-                report.problems.append(f"the stub earns {result.score:g} points (passes {', '.join(passed)})")
-            elif what.startswith("mutant"):
-                if not failed:
-                    report.problems.append(f"{what} passes every check: no check catches this mistake")
-                for function in failed:
-                    report.caught_by.setdefault(function, []).append(what.removeprefix("mutant "))
+        status = console.status("") if console is not None else contextlib.nullcontext()
+        with status:
+            for what, root in subjects:
+                if console is not None:
+                    status.update(f"validate {exercise.name}: {what}…")  # type: ignore[union-attr]
+                with Sandbox(root, [exercise.name], Limits().for_device(device), launcher=launcher) as sandbox:
+                    result = run_checks(exercise, sandbox, root, hidden=True, device=device)
+                _record(report, what, result, hidden_functions)
     finally:
         launcher.close()
         for root in temporary:
@@ -90,6 +80,25 @@ def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = 
         if function not in report.caught_by:
             report.problems.append(f"hidden check {function} fails on no mutant: dead weight, or a mutant is missing")
     return report
+
+
+def _record(report: ValidationReport, what: str, result: ExerciseResult,
+            hidden_functions: set[str]) -> None:
+    """Check one graded submission against its promise (full marks, zero, or caught)."""
+    failed = _failed_functions(result)
+    report.rows.append((what, result.score, result.max_score, failed))
+    hidden_functions |= {c.function for c in result.checks if c.visibility != "visible"}
+    if what == "solution" and result.score != result.max_score:
+        bad = [f"{c.check_id}: {c.message[:300]}" for c in result.checks if not c.passed]
+        report.problems.append("the solution does not get full marks:\n  " + "\n  ".join(bad))
+    elif what == "stub" and result.score != 0:
+        passed = [c.check_id for c in result.checks if c.passed]
+        report.problems.append(f"the stub earns {result.score:g} points (passes {', '.join(passed)})")
+    elif what.startswith("mutant"):
+        if not failed:
+            report.problems.append(f"{what} passes every check: no check catches this mistake")
+        for function in failed:
+            report.caught_by.setdefault(function, []).append(what.removeprefix("mutant "))
 
 
 def print_validation(report: ValidationReport, console: t.Any) -> None:
