@@ -9,7 +9,8 @@ Encoded forms (every JSON object carries exactly one ``$`` tag, so user data nev
 
 - ``None``, ``bool``, ``int``, ``float``, ``str``: themselves (exact types only: an ``int``
   subclass with a forged ``__eq__`` is not data and becomes a handle)
-- lists: JSON arrays; tuples ``{"$tuple": [...]}``; dicts ``{"$dict": [[key, value], ...]}``
+- lists: JSON arrays; tuples ``{"$tuple": [...]}``; dicts (and ``OrderedDict``, so a ``state_dict``
+  is data) ``{"$dict": [[key, value], ...]}``
 - tensors ``{"$tensor": blob_index, "dtype": "float32", "shape": [...], "device": "cpu"}``
   (plain ``torch.Tensor`` and ``nn.Parameter`` only; other subclasses stay remote)
 - numpy arrays ``{"$ndarray": blob_index, "dtype": "float32", "shape": [...]}``
@@ -19,6 +20,7 @@ Encoded forms (every JSON object carries exactly one ``$`` tag, so user data nev
 
 from __future__ import annotations
 
+import collections
 import functools
 import json
 import math
@@ -111,7 +113,7 @@ def encode(
         return [encode(v, blobs, to_handle, _depth + 1) for v in obj]  # type: ignore[attr-defined]
     if kind is tuple:
         return {"$tuple": [encode(v, blobs, to_handle, _depth + 1) for v in obj]}  # type: ignore[attr-defined]
-    if kind is dict and all(type(k) in (str, int) for k in obj):  # type: ignore[attr-defined]
+    if (kind is dict or kind is collections.OrderedDict) and all(type(k) in (str, int) for k in obj):  # type: ignore[attr-defined]
         return {"$dict": [[k, encode(v, blobs, to_handle, _depth + 1)] for k, v in obj.items()]}  # type: ignore[attr-defined]
     if kind.__module__.startswith("torch"):
         done = _encode_torch(obj, blobs)

@@ -11,12 +11,16 @@ ever decodes *data* from this process (see ``_codec``), and expected values neve
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import importlib
 import itertools
 import os
+import resource
 import socket
 import sys
 import traceback
+import types
 import typing as t
 import warnings
 
@@ -35,6 +39,9 @@ class _Worker:
         self.ids = itertools.count(1)
         self.packages: dict[str, object] = {}
         self.import_errors: dict[str, dict[str, t.Any]] = {}
+        #: Modules loaded before any student code ran; what appears later is the student's doing.
+        self.baseline_modules = set(sys.modules)
+        self.scenario_modules: dict[str, types.ModuleType] = {}
 
     # -- handles -----------------------------------------------------------------------
     def to_handle(self, obj: object) -> dict[str, t.Any]:
@@ -108,6 +115,9 @@ class _Worker:
                 module = self.package(header["package"])
                 api = sorted(n for n in dir(module) if not n.startswith("_"))
                 return {"ok": True, "value": api}, out_blobs
+            if op == "modules":
+                new = sorted(str(m) for m in set(sys.modules) - self.baseline_modules)
+                return {"ok": True, "value": new[:5000]}, out_blobs
             target = (self.from_handle(_codec.Handle(header["target"], "", "")) if header.get("target")
                       else self.package(header["package"]))
             args = _codec.decode(header.get("args", []), blobs, self.from_handle)
@@ -117,7 +127,10 @@ class _Worker:
             if recorder is not None:
                 recorder.__enter__()
             try:
-                value = self.run(op, target, header.get("path", []), args, kwargs)
+                if op == "scenario":
+                    value = self.run_scenario(header, target, args, kwargs)
+                else:
+                    value = self.run(op, target, header.get("path", []), args, kwargs)
             finally:
                 if recorder is not None:
                     recorder.__exit__(None, None, None)
@@ -130,6 +143,30 @@ class _Worker:
         if recorder is not None:
             reply["ops"] = sorted(recorder.ops)
         return reply, out_blobs
+
+    def run_scenario(self, header: dict[str, t.Any], package: object, args: t.Any, kwargs: t.Any) -> object:
+        """Run the public scenario ``header["path"][0]`` against the student's package.
+
+        The scenario's source comes with the request (it is public: ``checks/<name>/scenarios.py``),
+        so the worker needs no access to the checks folder. Seeds, threads and the CPU budget are
+        set here; the student can undo all of it, which is why checks never take the result at
+        its word (see CONTRIBUTING.md).
+        """
+        from ._seeding import deterministic
+
+        source, filename = str(header["source"]), str(header.get("filename", "scenarios.py"))
+        key = hashlib.sha256(source.encode()).hexdigest()
+        if key not in self.scenario_modules:
+            module = types.ModuleType(f"grader_scenarios_{key[:12]}", f"scenarios from {filename}")
+            module.__file__ = filename
+            sys.modules[module.__name__] = module
+            exec(compile(source, filename, "exec"), module.__dict__)
+            self.scenario_modules[key] = module
+        function = getattr(self.scenario_modules[key], header["path"][0])
+        budget = header.get("cpu_budget")
+        with _cpu_budget(budget if isinstance(budget, (int, float)) else None), \
+                deterministic(int(header.get("seed", 0))):
+            return function(package, *args, **kwargs)
 
     def run(self, op: str | None, target: object, path: list[str], args: t.Any, kwargs: t.Any) -> object:
         for name in path[:-1] if op == "setattr" else path:
@@ -146,6 +183,34 @@ class _Worker:
 
 class _ImportFailed(Exception):
     pass
+
+
+@contextlib.contextmanager
+def _cpu_budget(seconds: float | None) -> t.Iterator[None]:
+    """Lower the soft ``RLIMIT_CPU`` to what this process used so far plus ``seconds``.
+
+    Past it the kernel sends SIGXCPU and the worker dies; the trusted side explains the budget.
+    The soft limit is raised back to the hard one afterwards.
+    """
+    if not seconds:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    limit = int(usage.ru_utime + usage.ru_stime + seconds) + 1
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
+    except (ValueError, OSError):
+        pass
+    try:
+        yield
+    finally:
+        try:
+            resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+        except (ValueError, OSError):
+            pass
 
 
 def _op_recorder() -> t.Any:

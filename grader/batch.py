@@ -178,7 +178,7 @@ def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str]
             for name, message in intake.fatal.items():
                 sandbox.mark_unavailable(name, message)
             graded = run_many([course.exercise(name) for name in exercises], sandbox, intake.root, hidden=True,
-                              device=device)  # one pytest session for all of the student's exercises
+                              device=device, artifacts_dir=Path(out) / entry.student_id)  # one pytest session for all of the student's exercises
             for result in graded:
                 notes_for = [intake.fatal.get(result.exercise, ""), *intake.notes.get(result.exercise, [])]
                 result.notes = [n for n in notes_for if n]

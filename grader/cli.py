@@ -130,7 +130,8 @@ def check(ctx: click.Context, exercise: str, submission: Path | None, hidden: bo
     with Sandbox(root, [ex.name], limits) as sandbox:  # starts the worker now, in parallel
         from .runner import resolve_device, run_checks
 
-        result = run_checks(ex, sandbox, root, hidden=hidden, device=resolve_device(device))
+        result = run_checks(ex, sandbox, root, hidden=hidden, device=resolve_device(device),
+                            artifacts_dir=Path.cwd() / "grade-output")
     if as_json:
         from .results import gradescope
 

@@ -53,7 +53,9 @@ def remove_partial_writes(out: Path) -> int:
     return removed
 
 
-def feedback_markdown(student_id: str, results: t.Sequence[ExerciseResult], notes: t.Sequence[str]) -> str:
+def feedback_markdown(student_id: str, results: t.Sequence[ExerciseResult], notes: t.Sequence[str],
+                      out_dir: Path | None = None) -> str:
+    """The student's ``feedback.md``; files checks wrote are linked relative to ``out_dir``."""
     lines = [f"# Feedback for {student_id}", ""]
     total, maximum = sum(r.score for r in results), sum(r.max_score for r in results)
     lines += [f"**Total: {total:g} / {maximum:g} points**", ""]
@@ -69,6 +71,8 @@ def feedback_markdown(student_id: str, results: t.Sequence[ExerciseResult], note
                          + (f": {c.title}" if c.title else ""))
             if c.message and not c.passed:
                 lines += ["", "  ```text", *("  " + m for m in c.message.splitlines()[:40]), "  ```"]
+            for path in c.files:
+                lines += ["", f"  Written for you: [{Path(path).name}]({Path(path).relative_to(out_dir) if out_dir and Path(path).is_relative_to(out_dir) else path})"]
             if c.output:
                 lines += ["", "  Your output:", "", "  ```text", *("  " + m for m in c.output.splitlines()[:30]),
                           "  ```"]
@@ -79,7 +83,7 @@ def write_student(out: Path, student_id: str, results: t.Sequence[ExerciseResult
                   exercises: t.Sequence[str]) -> dict[str, t.Any]:
     """Write feedback.md, then results.json (last: its presence marks the student complete)."""
     folder = out / student_id
-    atomic_write(folder / "feedback.md", feedback_markdown(student_id, results, notes))
+    atomic_write(folder / "feedback.md", feedback_markdown(student_id, results, notes, folder))
     data = gradescope(results, output="\n".join(notes))
     data["extra_data"] = {"student_id": student_id, "exercises": list(exercises), "complete": True,
                           "per_exercise": {r.exercise: [r.score, r.max_score] for r in results}}

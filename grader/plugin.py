@@ -5,10 +5,13 @@ Fixtures a check may ask for:
 - ``student``: the student's package (:class:`~grader.proxy.StudentPackage`); calls run in the sandbox
 - ``device``: the ``torch.device`` to grade on (``--device``)
 - ``student_sources``: ``{relative path: text}`` of the student's ``.py`` files, read as text here
+- ``reference``: the trusted implementation (:class:`~grader.scenarios.ReferencePackage`), here
+- ``artifacts``: :class:`Artifacts`, for files a check writes for the student (pictures); their
+  paths appear in the feedback
 
-Markers: ``@pytest.mark.points(n)`` (default 1) and ``@pytest.mark.check_timeout(seconds)``
+Markers: ``@pytest.mark.points(n)`` (default 1), ``@pytest.mark.check_timeout(seconds)``
 (default: the sandbox's ``Limits.call_timeout`` if set, e.g. by ``--timeout``, else the exercise's
-``call_timeout``).
+``call_timeout``) and ``@pytest.mark.cpu_budget(seconds)`` (CPU seconds one scenario call may use).
 
 An assertion's message is shown to the student as is; checks run with ``--assert=plain`` so
 pytest never prints the compared (hidden) values.
@@ -26,12 +29,34 @@ from .catalog import Exercise
 from .proxy import StudentPackage
 from .results import CheckResult, ExerciseResult, Outcome
 from .sandbox import Sandbox, StudentTimeout, WorkerError
+from .scenarios import ReferencePackage, scenario_file
 from .testing import CheckFailed
 
 __all__ = ["GradePlugin"]
 
 #: Bytes of one student source file the trusted side reads for static checks.
 MAX_SOURCE_BYTES = 1 << 20
+
+
+class Artifacts:
+    """Files a check writes for the student to look at, e.g. a picture of their model's output.
+
+    ``artifacts.path("keypoints.png")`` gives a path in the exercise's output folder (``grade
+    check``: ``./grade-output/<exercise>/``; ``grade batch``: ``OUT/<student>/``); the check
+    writes the file there and its path is listed under the check in the feedback.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.written: list[str] = []
+
+    def path(self, filename: str) -> Path:
+        if "/" in filename or filename.startswith("."):
+            raise ValueError(f"a plain file name is expected, not {filename!r}")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.folder / filename
+        self.written.append(str(target))
+        return target
 
 
 class GradePlugin:
@@ -41,14 +66,20 @@ class GradePlugin:
     pytest's session costs once); each check belongs to the exercise whose folder holds it.
     """
 
-    def __init__(self, exercises: t.Sequence[Exercise], sandbox: Sandbox, device: str, submission: Path) -> None:
+    def __init__(self, exercises: t.Sequence[Exercise], sandbox: Sandbox, device: str, submission: Path,
+                 artifacts_dir: Path | None = None) -> None:
         self.exercises = list(exercises)
         self.sandbox = sandbox
         self.device_name = device
         self.submission = submission
         self.results = {ex.name: ExerciseResult(ex.name) for ex in self.exercises}
         self.collect_errors: list[str] = []
-        self._packages = {ex.name: StudentPackage(sandbox, ex.name, timeout=ex.call_timeout) for ex in self.exercises}
+        self._packages = {ex.name: StudentPackage(sandbox, ex.name, timeout=ex.call_timeout,
+                                                  scenarios=scenario_file(ex)) for ex in self.exercises}
+        self._references: dict[str, ReferencePackage] = {}
+        #: Where checks write files for the student; ``None``: a per-session temporary folder.
+        self.artifacts_dir = artifacts_dir
+        self._artifacts: dict[str, Artifacts] = {}
         self._owner: dict[str, Exercise] = {}
         self._started: dict[str, float] = {}
 
@@ -68,6 +99,21 @@ class GradePlugin:
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest) -> StudentPackage:
         return self._packages[self.exercise_of(request.node).name]  # type: ignore[arg-type]
+
+    @pytest.fixture
+    def reference(self, request: pytest.FixtureRequest) -> ReferencePackage:
+        exercise = self.exercise_of(request.node)  # type: ignore[arg-type]
+        return self._references.setdefault(exercise.name, ReferencePackage(exercise))
+
+    @pytest.fixture
+    def artifacts(self, request: pytest.FixtureRequest) -> Artifacts:
+        exercise = self.exercise_of(request.node)  # type: ignore[arg-type]
+        if self.artifacts_dir is None:
+            import tempfile
+
+            self.artifacts_dir = Path(tempfile.mkdtemp(prefix="grade-artifacts-"))
+        found = self._artifacts[request.node.nodeid] = Artifacts(self.artifacts_dir / exercise.name)
+        return found
 
     @pytest.fixture(scope="session")
     def device(self) -> t.Any:
@@ -90,6 +136,7 @@ class GradePlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): points this check is worth (default 1)")
         config.addinivalue_line("markers", "check_timeout(seconds): time limit per call of student code")
+        config.addinivalue_line("markers", "cpu_budget(seconds): CPU seconds one scenario call may use")
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         exercise = self.exercise_of(item)
@@ -97,6 +144,8 @@ class GradePlugin:
         marker = item.get_closest_marker("check_timeout")
         default = self.sandbox.limits.call_timeout or exercise.call_timeout
         self._packages[exercise.name].timeout = float(marker.args[0]) if marker else default
+        budget = item.get_closest_marker("cpu_budget")
+        self._packages[exercise.name].cpu_budget = float(budget.args[0]) if budget else None
         self.sandbox.take_output()  # output from before this check belongs to no check
 
     @pytest.hookimpl(hookwrapper=True)
@@ -132,6 +181,7 @@ class GradePlugin:
             output=self.sandbox.take_output(),
             visibility="after_published" if hidden else "visible",
             duration=report.duration,
+            files=self._artifacts.pop(item.nodeid).written if item.nodeid in self._artifacts else [],
         )
 
     @staticmethod

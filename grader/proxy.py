@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import typing as t
+from pathlib import Path
 
+from .errors import ExerciseConfigError
 from .sandbox import RemoteObject, Sandbox
 
 __all__ = ["StudentPackage", "RemoteFunction", "RemoteObject"]
@@ -21,10 +23,14 @@ class StudentPackage:
         ``check_timeout`` marker.
     """
 
-    def __init__(self, sandbox: Sandbox, name: str, timeout: float | None = None) -> None:
+    def __init__(self, sandbox: Sandbox, name: str, timeout: float | None = None,
+                 scenarios: Path | None = None) -> None:
         self._sandbox = sandbox
         self._name = name
         self.timeout = timeout
+        #: CPU seconds one scenario call may use (the ``cpu_budget`` marker); ``None``: no extra limit.
+        self.cpu_budget: float | None = None
+        self._scenarios = scenarios
         #: Names of the aten ops recorded inside :meth:`recording_ops` blocks.
         self.ops_seen: set[str] = set()
         self._recording = 0
@@ -45,6 +51,34 @@ class StudentPackage:
     def api(self) -> list[str]:
         """Public names the student's package defines."""
         return t.cast(list[str], self._sandbox.request("import", package=self._name, timeout=self.timeout))
+
+    def scenario(self, name: str, *args: t.Any, seed: int = 0, **kwargs: t.Any) -> t.Any:
+        """Run the public scenario ``name`` (``checks/<exercise>/scenarios.py``) in the worker.
+
+        The scenario gets the student's package as its first argument, then ``args`` and
+        ``kwargs`` (data only); it runs seeded with ``seed``, one thread, deterministic kernels
+        and within the check's timeout and CPU budget. The result is data, and only a claim:
+        compare it with ``reference.scenario(...)`` or evaluate it here (CONTRIBUTING.md).
+        """
+        if self._scenarios is None or not self._scenarios.is_file():
+            raise ExerciseConfigError(f"Exercise {self._name!r} has no scenarios.py next to its checks.")
+        extra = {"source": self._scenarios.read_text(encoding="utf-8"),
+                 "filename": f"checks/{self._name}/scenarios.py", "seed": int(seed),
+                 "cpu_budget": self.cpu_budget}
+        value, ops = self._sandbox.call_with_ops("scenario", package=self._name, path=[name], args=args,
+                                                 kwargs=kwargs, record_ops=self._recording > 0,
+                                                 timeout=self.timeout, what=f"scenario {name!r}", extra=extra)
+        self.ops_seen.update(ops)
+        return value
+
+    def imported_modules(self) -> set[str]:
+        """Modules the worker imported since it started, before and during the student's code.
+
+        A tripwire for "from scratch" rules (``fastai.learner`` showing up where fastai's Learner
+        is forbidden); like every worker record it can be suppressed, so it backs up the source scan.
+        """
+        value = self._sandbox.request("modules", package=self._name, timeout=self.timeout)
+        return {str(m) for m in value} if isinstance(value, list) else set()
 
     @contextlib.contextmanager
     def recording_ops(self) -> t.Iterator[set[str]]:

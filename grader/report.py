@@ -26,6 +26,8 @@ def print_exercise_result(result: ExerciseResult, console: Console, verbose: boo
         name = c.check_id.split("::", 1)[-1]
         title = f"{escape(name)}\n[dim]{escape(c.title)}[/dim]" if c.title else escape(name)
         message = c.message if (verbose or len(c.message) < 1500) else c.message[:1500] + " …"
+        for path in c.files:
+            message += ("\n" if message else "") + f"Written for you: {path}"
         if c.output:
             message += ("\n" if message else "") + "[your output]\n" + c.output[:600]
         table.add_row(title, f"[{_STYLE[c.outcome]}]{_LABEL[c.outcome]}[/]", f"{c.score:g}/{c.max_score:g}",

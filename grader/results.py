@@ -34,6 +34,8 @@ class CheckResult:
     visibility: str = "visible"
     #: Seconds the check took.
     duration: float = 0.0
+    #: Files the check wrote for the student to look at (a picture of their model's predictions).
+    files: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -79,6 +81,8 @@ def gradescope(results: t.Sequence[ExerciseResult], output: str = "") -> dict[st
                           "status": "failed", "output": note, "visibility": "visible"})
         for c in result.checks:
             text = c.message
+            if c.files:
+                text += ("\n\n" if text else "") + "\n".join(f"Written for you: {f}" for f in c.files)
             if c.output:
                 text += ("\n\n" if text else "") + "Your output:\n" + c.output
             tests.append({"name": f"{c.check_id} — {c.title}" if c.title else c.check_id,

@@ -44,14 +44,17 @@ def resolve_device(device: str) -> str:
 
 
 def run_checks(exercise: Exercise, sandbox: Sandbox, submission: Path, *, hidden: bool,
-               device: str = "cpu") -> ExerciseResult:
+               device: str = "cpu", artifacts_dir: Path | None = None) -> ExerciseResult:
     """Grade ``exercise`` for the student whose packages are in ``submission``."""
-    return run_many([exercise], sandbox, submission, hidden=hidden, device=device)[0]
+    return run_many([exercise], sandbox, submission, hidden=hidden, device=device, artifacts_dir=artifacts_dir)[0]
 
 
 def run_many(exercises: t.Sequence[Exercise], sandbox: Sandbox, submission: Path, *, hidden: bool,
-             device: str = "cpu") -> list[ExerciseResult]:
-    """Grade several exercises of one student in one pytest session (one result per exercise)."""
+             device: str = "cpu", artifacts_dir: Path | None = None) -> list[ExerciseResult]:
+    """Grade several exercises of one student in one pytest session (one result per exercise).
+
+    Files checks write for the student (pictures) go to ``artifacts_dir/<exercise>/``.
+    """
     files = [f for ex in exercises for f in ex.check_files(hidden)]
     for ex in exercises:
         if not ex.check_files(hidden):
@@ -61,7 +64,7 @@ def run_many(exercises: t.Sequence[Exercise], sandbox: Sandbox, submission: Path
     root = str(exercises[0].course_root)
     if root not in sys.path:
         sys.path.append(root)  # hidden checks import reference/<name>/ helpers from here
-    plugin = GradePlugin(exercises, sandbox, device, submission)
+    plugin = GradePlugin(exercises, sandbox, device, submission, artifacts_dir)
     args = [*map(str, files), "-c", str(_INI), "--rootdir", root, "--import-mode=importlib",
             "--assert=plain", "--noconftest", "-q", "--no-header", "-s", "--tb=no",
             *(arg for plugin_name in _UNUSED_PLUGINS for arg in ("-p", f"no:{plugin_name}"))]

@@ -366,9 +366,11 @@ class Sandbox:
     def call_with_ops(self, op: str, *, package: str | None = None, target: RemoteObject | None = None,
                       path: t.Sequence[str] = (), args: t.Sequence[t.Any] = (),
                       kwargs: dict[str, t.Any] | None = None, record_ops: bool = False,
-                      timeout: float | None = None, what: str | None = None) -> tuple[t.Any, list[str]]:
-        """Run ``op`` (``call``, ``getattr``, ``setattr``, ``import``) in the worker.
+                      timeout: float | None = None, what: str | None = None,
+                      extra: dict[str, t.Any] | None = None) -> tuple[t.Any, list[str]]:
+        """Run ``op`` (``call``, ``getattr``, ``setattr``, ``import``, ``modules``, ``scenario``) in the worker.
 
+        ``extra`` adds plain JSON fields to the request (a scenario's source, seed and CPU budget).
         Returns the decoded value and, with ``record_ops``, the names of the aten ops that ran.
         Raises :class:`WorkerError` subclasses for everything the student's code did wrong.
         """
@@ -391,6 +393,7 @@ class Sandbox:
             "path": list(path), "record_ops": record_ops,
             "args": _codec.encode(list(args), blobs, self._encode_remote),
             "kwargs": _codec.encode(dict(kwargs or {}), blobs, self._encode_remote),
+            **(extra or {}),
         }
         self._flush_releases(proc)
         limit = timeout if timeout is not None else (self.limits.call_timeout or DEFAULT_CALL_TIMEOUT)
@@ -404,6 +407,9 @@ class Sandbox:
                                  "(an endless loop, or far too slow?).") from None
         except (PeerClosed, BrokenPipeError, ConnectionResetError):
             why = proc.describe_exit()
+            budget = (extra or {}).get("cpu_budget")
+            if budget and "CPU time" in why:
+                why = f"it used more than the {budget:g} s of CPU time this check allows (far too slow?)"
             self._failures += 1
             self._stop_worker()
             raise WorkerCrashed(f"The worker running {what} died: {why}.") from None

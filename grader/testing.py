@@ -18,7 +18,7 @@ from .sandbox import RemoteObject, StudentError
 
 __all__ = [
     "CheckFailed", "fail", "tolerances", "assert_tensor_close", "assert_int", "student_raises",
-    "assert_from_scratch", "find_forbidden_names",
+    "assert_from_scratch", "find_forbidden_names", "find_forbidden_imports", "find_indirect_imports",
 ]
 
 
@@ -32,12 +32,21 @@ def fail(message: str) -> t.NoReturn:
     raise CheckFailed(message)
 
 
-def tolerances(expected: torch.Tensor, device: torch.device | str | None = None) -> tuple[float, float]:
-    """The course's tolerances: rtol 1e-4, atol 1e-4 * max(1, max|ref|); 10x on CUDA."""
-    scale = 10.0 if torch.device(device or expected.device).type == "cuda" else 1.0
+#: Relative tolerance per result dtype (EXERCISES.md); atol is the same number times max(1, max|ref|).
+#: The same on every device: the grader forces IEEE fp32 on CUDA, so CUDA needs nothing looser.
+TOLERANCE = {torch.float64: 1e-9, torch.float32: 1e-4, torch.float16: 1e-3, torch.bfloat16: 1e-2}
+
+
+def tolerances(expected: torch.Tensor, dtype: torch.dtype | None = None) -> tuple[float, float]:
+    """``(rtol, atol)`` for a result that must have ``dtype`` (default ``expected.dtype``).
+
+    float32: rtol 1e-4, atol 1e-4 * max(1, max|ref|); float64: 1e-9 likewise. A float64 call
+    computed in float32 (or float16, bfloat16, TF32) and cast back therefore fails.
+    """
+    rel = TOLERANCE.get(dtype or expected.dtype, 1e-4)
     peak = float(expected.detach().abs().max()) if expected.numel() else 0.0
     peak = peak if math.isfinite(peak) else 1.0
-    return 1e-4 * scale, 1e-4 * max(1.0, peak) * scale
+    return rel, rel * max(1.0, peak)
 
 
 def _type_name(value: object) -> str:
@@ -93,7 +102,7 @@ def assert_tensor_close(
         fail(f"{what} has dtype {actual.dtype}, but the input was {want_dtype}: keep the input's dtype.")
     if actual.device.type != want_device.type:
         fail(f"{what} is on {actual.device}, but the input was on {want_device}: keep the input's device.")
-    default_rtol, default_atol = tolerances(expected, want_device)
+    default_rtol, default_atol = tolerances(expected, want_dtype)
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
     ok = _close_mask(actual, expected, rtol, atol)
@@ -203,12 +212,98 @@ def _chain_root(node: ast.expr) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+#: Calls that import or run code by a computed name, so that no source scan can see what they reach.
+_INDIRECT_CALLS = {"__import__", "exec", "eval", "compile"}
+
+
+def find_indirect_imports(sources: t.Mapping[str, str]) -> list[str]:
+    """Where the student's source imports or runs code by a name computed at run time.
+
+    Flags ``__import__``, ``importlib``, ``exec``/``eval``/``compile``, ``sys.modules[...]`` and
+    ``getattr(module, name)`` with a computed ``name`` on an imported module. In exercises that
+    forbid a library part these are violations on their own: they exist to hide what is used.
+    """
+    found: list[str] = []
+    for filename, text in sorted(sources.items()):
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        modules = _imported_module_names(tree)
+        for node in ast.walk(tree):
+            hit = None
+            if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "importlib" for a in node.names):
+                hit = "import importlib"
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "importlib":
+                hit = f"from {node.module} import ..."
+            elif isinstance(node, ast.Call):
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else None
+                if isinstance(func, ast.Attribute) and (func.attr in ("import_module", "__import__") or (
+                        func.attr in _INDIRECT_CALLS and isinstance(func.value, ast.Name)
+                        and func.value.id == "builtins")):
+                    name = func.attr
+                if name in _INDIRECT_CALLS or name == "import_module":
+                    hit = f"{name}(...)"
+                elif (name == "getattr" and len(node.args) >= 2 and isinstance(node.args[0], ast.Name)
+                      and node.args[0].id in modules and not isinstance(node.args[1], ast.Constant)):
+                    hit = f"getattr({node.args[0].id}, <computed name>)"
+            elif (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute)
+                  and node.value.attr == "modules" and isinstance(node.value.value, ast.Name)
+                  and node.value.value.id == "sys"):
+                hit = "sys.modules[...]"
+            if hit:
+                found.append(f"{filename}, line {getattr(node, 'lineno', '?')}: {hit}")
+    return found
+
+
+def find_forbidden_imports(sources: t.Mapping[str, str], modules: t.Collection[str]) -> list[str]:
+    """Where the student's source imports a forbidden module (``fastai.learner``) or a part of it.
+
+    ``modules`` are dotted prefixes: ``"fastai"`` forbids ``import fastai.vision.all`` and
+    ``from fastai.learner import Learner`` alike, star imports included.
+    """
+    def forbidden(name: str) -> bool:
+        return any(name == m or name.startswith(m + ".") for m in modules)
+
+    found: list[str] = []
+    for filename, text in sorted(sources.items()):
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            hit = None
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names if forbidden(a.name)]
+                hit = f"import {names[0]}" if names else None
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                parts = [f"{node.module}.{a.name}" for a in node.names]
+                if forbidden(node.module) or any(forbidden(p) for p in parts):
+                    hit = f"from {node.module} import {', '.join(a.name for a in node.names)[:60]}"
+            if hit:
+                found.append(f"{filename}, line {getattr(node, 'lineno', '?')}: {hit}")
+    return found
+
+
+def _imported_module_names(tree: ast.AST) -> set[str]:
+    names = {"sys", "builtins"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.asname or alias.name.split(".", 1)[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.update(alias.asname or alias.name for alias in node.names)
+    return names
+
+
 def assert_from_scratch(
     ops_seen: t.Collection[str],
     sources: t.Mapping[str, str],
     *,
     forbidden_names: t.Collection[str],
-    forbidden_ops: str,
+    forbidden_ops: str | None = None,
+    forbidden_modules: t.Collection[str] = (),
+    modules_seen: t.Collection[str] = (),
     what: str = "this exercise",
 ) -> None:
     """Fail when the student's code used a forbidden API, by name in its source or at run time.
@@ -216,18 +311,28 @@ def assert_from_scratch(
     :param ops_seen: aten op names recorded while the student's code ran (``student.recording_ops``).
     :param forbidden_ops: a regular expression for aten op names (e.g. ``"convolution"``); this
         catches indirect calls (getattr tricks, ``torch.ops.aten``) that no source scan sees.
+    :param forbidden_modules: dotted module prefixes the student may not import at all (``"fastai"``
+        where fastai is the reference). With them, indirect imports (``__import__``, ``importlib``,
+        ``exec``, computed ``getattr`` on a module) are violations too.
+    :param modules_seen: modules the worker imported (``student.imported_modules()``), a tripwire.
     """
     __tracebackhide__ = True
     mentions = find_forbidden_names(sources, forbidden_names)
-    pattern = re.compile(forbidden_ops)
-    ran = sorted(op for op in ops_seen if pattern.search(op))
-    if not mentions and not ran:
+    if forbidden_modules:
+        mentions += find_forbidden_imports(sources, forbidden_modules)
+        mentions += [f"{m} (indirect imports hide what is used)" for m in find_indirect_imports(sources)]
+    ran = sorted(op for op in ops_seen if re.search(forbidden_ops, op)) if forbidden_ops else []
+    loaded = sorted(m for m in modules_seen
+                    if any(m == f or m.startswith(f + ".") for f in forbidden_modules))
+    if not mentions and not ran and not loaded:
         return
-    names = ", ".join(sorted(forbidden_names))
+    names = ", ".join(sorted({*forbidden_names, *forbidden_modules}))
     lines = [f"{what} must be written from scratch; these are forbidden: {names}."]
     if mentions:
-        lines.append("Your code uses: " + "; ".join(mentions[:5]) + ".")
+        lines.append("Your code uses: " + "; ".join(dict.fromkeys(mentions[:5])) + ".")
     if ran:
         lines.append(f"While your code ran, the forbidden operation {', '.join(ran[:5])} was executed "
                      "(that is what the forbidden functions call underneath).")
+    if loaded:
+        lines.append(f"While your code ran, the forbidden module {loaded[0]} was imported.")
     fail("\n".join(lines))

@@ -11,6 +11,7 @@ mutant costs a fork instead of a 2 s torch import.
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import typing as t
 from dataclasses import dataclass, field
@@ -34,10 +35,25 @@ class ValidationReport:
     rows: list[tuple[str, float, float, list[str]]] = field(default_factory=list)
     #: hidden check function -> names of the mutants that fail it
     caught_by: dict[str, list[str]] = field(default_factory=dict)
+    #: mutants not run on this device, with the reason (a TF32 mutant on a CPU)
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+_REQUIRES = re.compile(r"^__requires_device__\s*=\s*[\"'](\w+)[\"']", re.MULTILINE)
+
+
+def mutant_device(mutant: Path) -> str | None:
+    """The device a mutant's mistake needs (``__requires_device__ = "cuda"`` in its file), if any.
+
+    TF32 exists only on CUDA, so a TF32 mutant is caught on a GPU and skipped, with a reason, on
+    a CPU instead of being counted as caught.
+    """
+    match = _REQUIRES.search(mutant.read_text(encoding="utf-8"))
+    return match.group(1) if match else None
 
 
 def _failed_functions(result: ExerciseResult) -> list[str]:
@@ -56,6 +72,11 @@ def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = 
     temporary: list[Path] = []
     subjects: list[tuple[str, Path]] = [("solution", exercise.solution.parent), ("stub", exercise.stub.parent)]
     for mutant in exercise.mutants:
+        needs = mutant_device(mutant)
+        if needs and needs != device:
+            report.skipped.append(f"mutant {mutant.stem}: needs {needs} (it is a {needs}-only mistake, "
+                                  f"e.g. TF32), not run on {device}")
+            continue
         root = mutant_submission(exercise, mutant)
         temporary.append(root)
         subjects.append((f"mutant {mutant.stem}", root))
@@ -116,5 +137,7 @@ def print_validation(report: ValidationReport, console: t.Any) -> None:
     if report.ok:
         console.print(f"[bold green]{report.exercise}: valid[/] — solution full marks, stub zero, "
                       f"{len(report.rows) - 2} mutants caught, every hidden check catches a mutant.")
+    for skipped in report.skipped:
+        console.print(f"[yellow]{report.exercise}: skipped {escape(skipped)}[/]")
     for problem in report.problems:
         console.print(f"[bold red]{report.exercise}: {escape(problem)}[/]")

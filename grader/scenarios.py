@@ -1,0 +1,114 @@
+"""Scenarios: public code that builds models, data and callbacks and drives the exercise's API.
+
+Most objects a training check needs (an ``nn.Module``, DataLoaders, a recording callback the
+student's loop calls back into) cannot cross the sandbox boundary. So an exercise may ship
+``checks/<name>/scenarios.py``: plain functions ``def fit_events(impl, *, seed, ...)`` that get the
+exercise's API as ``impl``, build everything from plain arguments, run it, and return **data**
+(tensors, numbers, strings, lists, dicts, state_dicts).
+
+The same function runs twice:
+
+- in the worker against the student's package: ``student.scenario("fit_events", ...)``
+  (:meth:`grader.proxy.StudentPackage.scenario`; the source travels with the request), and
+- here, in the trusted process, against the trusted implementation
+  ``reference/<name>/implementation.py``: ``reference.scenario("fit_events", ...)``.
+
+Both runs use :func:`grader._seeding.deterministic` with the same seed. The worker's result is
+only a claim (the student can patch the scenario), so checks judge what only correct work
+produces; see CONTRIBUTING.md, "Scenarios".
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import secrets
+import sys
+import types
+import typing as t
+from pathlib import Path
+
+from . import _codec
+from ._seeding import deterministic
+from .catalog import Exercise
+from .errors import ExerciseConfigError
+
+__all__ = ["ReferencePackage", "scenario_file", "load_scenarios", "fresh_seed", "as_data"]
+
+#: The file that holds an exercise's scenarios (public: it ships with the checks).
+SCENARIOS = "scenarios.py"
+
+
+def scenario_file(exercise: Exercise) -> Path:
+    return exercise.public_checks / SCENARIOS
+
+
+def fresh_seed() -> int:
+    """A seed nobody knows before the check runs, so a canned result cannot match its run."""
+    return secrets.randbelow(2**31 - 1) + 1
+
+
+def load_scenarios(exercise: Exercise) -> types.ModuleType:
+    """Import ``checks/<name>/scenarios.py`` in this process (once per exercise)."""
+    path = scenario_file(exercise)
+    name = f"grader_scenarios_trusted_{exercise.name}"
+    if name in sys.modules:
+        return sys.modules[name]
+    if not path.is_file():
+        raise ExerciseConfigError(f"Exercise {exercise.name!r} has no {SCENARIOS} in {exercise.public_checks}.")
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def as_data(value: object) -> t.Any:
+    """``value`` as the worker would have sent it: data only (tuples, dicts, plain tensors).
+
+    Running the reference's result through the same codec makes both sides comparable, and a
+    scenario that returns a non-data object fails here, where its author sees it.
+    """
+    blobs: list[bytes] = []
+    try:
+        encoded = _codec.encode(value, blobs)
+    except _codec.CodecError as exc:
+        raise ExerciseConfigError(f"a scenario must return data only: {exc}") from None
+    return _codec.decode(encoded, [bytes(b) for b in blobs])
+
+
+class ReferencePackage:
+    """The trusted implementation of an exercise's API, in this process.
+
+    ``reference.NAME`` is an attribute of ``reference/<name>/implementation.py`` (torch or
+    fastai behind the exercise's API); ``reference.scenario(...)`` runs a scenario against it.
+    fastai is imported only when a check asks for it.
+    """
+
+    def __init__(self, exercise: Exercise) -> None:
+        self.exercise = exercise
+        self._module: types.ModuleType | None = None
+
+    @property
+    def implementation(self) -> types.ModuleType:
+        if self._module is None:
+            path = self.exercise.reference / "implementation.py"
+            if not path.is_file():
+                raise ExerciseConfigError(f"{path} is missing: scenarios need a trusted implementation.")
+            self._module = importlib.import_module(f"reference.{self.exercise.name}.implementation")
+        return self._module
+
+    def __getattr__(self, name: str) -> t.Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.implementation, name)
+
+    def scenario(self, name: str, *args: t.Any, seed: int = 0, **kwargs: t.Any) -> t.Any:
+        """Run scenario ``name`` against the reference with the same seed the student's run got."""
+        function = getattr(load_scenarios(self.exercise), name)
+        with deterministic(seed):
+            return as_data(function(self.implementation, *args, **kwargs))
+
+    def __repr__(self) -> str:
+        return f"<reference implementation of {self.exercise.name!r}>"
