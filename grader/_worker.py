@@ -164,9 +164,9 @@ class _Worker:
             self.scenario_modules[key] = module
         function = getattr(self.scenario_modules[key], header["path"][0])
         budget = header.get("cpu_budget")
-        with _cpu_budget(budget if isinstance(budget, (int, float)) else None), \
-                deterministic(int(header.get("seed", 0))):
-            return function(package, *args, **kwargs)
+        seed = int(header.get("seed", 0))
+        with _cpu_budget(budget if isinstance(budget, (int, float)) else None), deterministic(seed):
+            return function(package, *args, seed=seed, **kwargs)
 
     def run(self, op: str | None, target: object, path: list[str], args: t.Any, kwargs: t.Any) -> object:
         for name in path[:-1] if op == "setattr" else path:

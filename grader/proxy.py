@@ -55,8 +55,8 @@ class StudentPackage:
     def scenario(self, name: str, *args: t.Any, seed: int = 0, **kwargs: t.Any) -> t.Any:
         """Run the public scenario ``name`` (``checks/<exercise>/scenarios.py``) in the worker.
 
-        The scenario gets the student's package as its first argument, then ``args`` and
-        ``kwargs`` (data only); it runs seeded with ``seed``, one thread, deterministic kernels
+        The scenario gets the student's package as its first argument, then ``args``, ``seed=seed``
+        and ``kwargs`` (data only); it runs seeded with ``seed``, one thread, deterministic kernels
         and within the check's timeout and CPU budget. The result is data, and only a claim:
         compare it with ``reference.scenario(...)`` or evaluate it here (CONTRIBUTING.md).
         """

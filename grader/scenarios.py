@@ -3,7 +3,7 @@
 Most objects a training check needs (an ``nn.Module``, DataLoaders, a recording callback the
 student's loop calls back into) cannot cross the sandbox boundary. So an exercise may ship
 ``checks/<name>/scenarios.py``: plain functions ``def fit_events(impl, *, seed, ...)`` that get the
-exercise's API as ``impl``, build everything from plain arguments, run it, and return **data**
+exercise's API as ``impl`` and the run's ``seed`` (also used to seed torch, random and numpy), build everything from plain arguments, run it, and return **data**
 (tensors, numbers, strings, lists, dicts, state_dicts).
 
 The same function runs twice:
@@ -108,7 +108,7 @@ class ReferencePackage:
         """Run scenario ``name`` against the reference with the same seed the student's run got."""
         function = getattr(load_scenarios(self.exercise), name)
         with deterministic(seed):
-            return as_data(function(self.implementation, *args, **kwargs))
+            return as_data(function(self.implementation, *args, seed=seed, **kwargs))
 
     def __repr__(self) -> str:
         return f"<reference implementation of {self.exercise.name!r}>"

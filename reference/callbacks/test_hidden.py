@@ -1,0 +1,119 @@
+"""Hidden checks for `callbacks`: the student's Learner against fastai's own, event by event.
+
+Every check runs the same public scenario (``checks/callbacks/scenarios.py``) twice with a seed
+drawn now: in the sandbox with the student's package, and here with fastai's ``Learner``
+(``implementation.py``). The seed decides the data, the model and so every recorded loss, so a
+canned trace cannot match; the from-scratch check keeps fastai itself out of the sandbox.
+"""
+
+import pytest
+
+from grader.scenarios import fresh_seed
+from grader.testing import assert_from_scratch, fail
+from reference.callbacks.trace import assert_same_events, assert_same_modes, assert_same_state, assert_same_values
+
+#: (event the first recorder raises in, bracket whose exception it raises, occurrence of the event)
+CANCELS = {
+    "batch in after_pred": ("after_pred", "batch", 2),
+    "batch in validation": ("after_loss", "batch", 4),
+    "train in before_batch": ("before_batch", "train", 2),
+    "train in before_train": ("before_train", "train", 1),
+    "validate in after_pred": ("after_pred", "validate", 4),
+    "epoch in before_validate": ("before_validate", "epoch", 1),
+    "fit in after_step": ("after_step", "fit", 2),
+    "fit in before_fit": ("before_fit", "fit", 1),
+    "step in before_step": ("before_step", "step", 1),
+    "backward in before_backward": ("before_backward", "backward", 2),
+}
+
+
+def run_both(student, reference, **options):
+    seed = fresh_seed()
+    return (student.scenario("fit_events", seed=seed, **options),
+            reference.scenario("fit_events", seed=seed, **options))
+
+
+@pytest.mark.points(2)
+def test_normal_fit_events(student, reference, device):
+    """A normal fit (2 epochs, 3 training and 2 validation batches): every event, in fastai's order."""
+    got, want = run_both(student, reference, device=str(device))
+    assert_same_events(got["trace"], want["trace"], what="fit(2)")
+    if got["error"] is not None:
+        fail(f"fit(2) raised {got['error']}.")
+
+
+@pytest.mark.points(2)
+def test_training_and_validation_modes(student, reference, device):
+    """Training in train mode; validation in eval mode, under no_grad, without backward or step."""
+    got, want = run_both(student, reference, device=str(device))
+    assert_same_modes(got["trace"], want["trace"], what="fit(2)")
+
+
+@pytest.mark.points(2)
+def test_training_matches_fastai(student, reference, device):
+    """Losses, gradients and weights along the way, and the final weights, equal fastai's run."""
+    got, want = run_both(student, reference, device=str(device))
+    if got["opt_calls"] != want["opt_calls"]:
+        fail("fit must create the optimizer once, as opt_func(the model's parameters, lr).")
+    assert_same_values(got["values"], want["values"], what="fit(2)")
+    assert_same_state(got["state"], want["state"], what="fit(2)")
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("case", list(CANCELS))
+def test_cancel(student, reference, device, case):
+    """A callback cancels part of the loop: after_cancel_<x>, then after_<x>, then on as fastai does."""
+    got, want = run_both(student, reference, cancel=CANCELS[case], device=str(device))
+    event, bracket, occurrence = CANCELS[case]
+    what = f"Cancel{bracket.capitalize()}Exception raised in {event} (call {occurrence})"
+    if got["error"] is not None:
+        fail(f"{what}: fit raised {got['error']}; a cancel exception must be caught by its bracket.")
+    assert_same_modes(got["trace"], want["trace"], what=what)
+    assert_same_values(got["values"], want["values"], what=what)
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("orders", [(1, 2), (7, -3), (4, 4)])
+def test_callback_order(student, reference, device, orders):
+    """Callbacks are called sorted by `order`; equal orders keep the order they were given in."""
+    got, want = run_both(student, reference, orders=orders, n_epoch=1, device=str(device))
+    assert_same_events(got["trace"], want["trace"], what=f"two callbacks with order {orders[0]} (A) and "
+                                                       f"{orders[1]} (B), given as [A, B]")
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("error_at", [("after_batch", 2), ("before_validate", 1)])
+def test_other_exceptions_propagate(student, reference, device, error_at):
+    """An exception that is not a cancel leaves fit at once, without any after_* event."""
+    got, want = run_both(student, reference, error_at=error_at, device=str(device))
+    what = f"a ValueError raised by a callback in {error_at[0]}"
+    if got["error"] != want["error"]:
+        fail(f"{what}: fit {'raised ' + str(got['error']) if got['error'] else 'returned normally'}, "
+             "but the ValueError must come out of fit unchanged.")
+    assert_same_events(got["trace"], want["trace"], what=what)
+
+
+@pytest.mark.points(1)
+def test_learner_exposes_fastai_names(student, reference, device):
+    """At after_loss the Learner has fastai's names: model, dls, loss_func, opt, lr, n_epoch, epoch, ..."""
+    seed = fresh_seed()
+    got = student.scenario("learner_names", seed=seed, device=str(device))
+    want = reference.scenario("learner_names", seed=seed, device=str(device))
+    if not isinstance(got, dict) or got.get("missing"):
+        missing = got.get("missing") if isinstance(got, dict) else "?"
+        fail(f"At after_loss the Learner lacks these attributes: {missing}.")
+    for key in ("model_is_model", "dls_is_dls", "n_epoch", "epoch", "iter", "n_iter", "training",
+                "opt_has_step", "opt_has_zero_grad"):
+        if got.get(key) != want[key]:
+            fail(f"At after_loss (first batch of fit(1)) the Learner's {key.replace('_is_', ' is the given ')} "
+                 "is not what fastai's holds there.")
+    assert_same_values([["loss", got.get("loss")]], [["loss", want["loss"]]], what="learn.loss at after_loss")
+
+
+@pytest.mark.points(2)
+def test_from_scratch(student, student_sources, device):
+    """No fastai: not imported, not subclassed, not wrapped, not reached indirectly."""
+    student.scenario("fit_events", seed=fresh_seed(), n_epoch=1, device=str(device))
+    assert_from_scratch([], student_sources, forbidden_names=["fastai.learner.Learner", "fastai.callback.core.Callback"],
+                        forbidden_modules=["fastai", "fastcore"], modules_seen=student.imported_modules(),
+                        what="The callbacks exercise")
