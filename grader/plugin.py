@@ -11,7 +11,9 @@ Fixtures a check may ask for:
 
 Markers: ``@pytest.mark.points(n)`` (default 1), ``@pytest.mark.check_timeout(seconds)``
 (default: the sandbox's ``Limits.call_timeout`` if set, e.g. by ``--timeout``, else the exercise's
-``call_timeout``) and ``@pytest.mark.cpu_budget(seconds)`` (CPU seconds one scenario call may use).
+``call_timeout``), ``@pytest.mark.cpu_budget(seconds)`` (CPU seconds one scenario call may use) and
+``@pytest.mark.gate`` (a rule, such as "from scratch", whose failure voids the exercise's other
+points: their outcomes stay as they were, for ``grade validate``, but they score 0).
 
 An assertion's message is shown to the student as is; checks run with ``--assert=plain`` so
 pytest never prints the compared (hidden) values.
@@ -80,6 +82,8 @@ class GradePlugin:
         #: Where checks write files for the student; ``None``: a per-session temporary folder.
         self.artifacts_dir = artifacts_dir
         self._artifacts: dict[str, Artifacts] = {}
+        #: exercise -> ids of its failed ``gate`` checks
+        self._gates_failed: dict[str, set[str]] = {}
         self._owner: dict[str, Exercise] = {}
         self._started: dict[str, float] = {}
 
@@ -137,6 +141,16 @@ class GradePlugin:
         config.addinivalue_line("markers", "points(n): points this check is worth (default 1)")
         config.addinivalue_line("markers", "check_timeout(seconds): time limit per call of student code")
         config.addinivalue_line("markers", "cpu_budget(seconds): CPU seconds one scenario call may use")
+        config.addinivalue_line("markers", "gate: failing this check voids the exercise's other points")
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Apply gates: a broken rule (e.g. fastai's Learner reused) voids the exercise's points."""
+        for name, failed in self._gates_failed.items():
+            for check in self.results[name].checks:
+                if check.check_id not in failed and check.score:
+                    check.score = 0.0
+                    check.message = (f"Not counted: {', '.join(sorted(failed))} failed, and that rule "
+                                     f"decides whether this exercise earns any points.\n{check.message}").rstrip()
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         exercise = self.exercise_of(item)
@@ -156,7 +170,10 @@ class GradePlugin:
         if report.when == "call" or (report.when == "setup" and not report.passed):
             exercise = self.exercise_of(item)
             result = self.results[exercise.name]
-            result.checks.append(self._make_result(exercise, item, call, report))
+            check = self._make_result(exercise, item, call, report)
+            result.checks.append(check)
+            if item.get_closest_marker("gate") and check.outcome not in ("passed", "skipped"):
+                self._gates_failed.setdefault(exercise.name, set()).add(check.check_id)
             result.duration = time.monotonic() - self._started[exercise.name]
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:

@@ -28,6 +28,10 @@ LEARNER_NAMES = ("model", "dls", "loss_func", "opt", "lr", "n_epoch", "epoch", "
                  "pred", "loss", "training")
 
 
+def _number(value) -> float:
+    return float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
+
+
 class DataLoaders:
     """``.train`` and ``.valid`` lists of ``(xb, yb)`` batches (also indexable, as fastai's)."""
 
@@ -87,7 +91,7 @@ def make_recorder(impl, tag: str, order: int, trace: list, values: list, cancel=
             trace.append(entry)
             if tag == "A":
                 if event == "after_loss":
-                    values.append(["loss", float(learn.loss)])
+                    values.append(["loss", _number(learn.loss)])
                 elif event == "after_backward":
                     values.append(["grad", float(sum(p.grad.abs().sum() for p in learn.model.parameters()
                                                      if p.grad is not None))])
@@ -160,7 +164,7 @@ def learner_names(impl, *, seed: int, device: str = "cpu") -> dict:
             found["lr"] = float(learn.lr)
             found["training"] = bool(learn.training)
             found["pred"] = learn.pred.detach().cpu()
-            found["loss"] = float(learn.loss)
+            found["loss"] = _number(learn.loss)
             found["opt_has_step"] = callable(getattr(learn.opt, "step", None))
             found["opt_has_zero_grad"] = callable(getattr(learn.opt, "zero_grad", None))
 

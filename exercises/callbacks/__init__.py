@@ -1,7 +1,6 @@
 """Exercise `callbacks`: fastai's training loop with callbacks, from scratch."""
 
 from .callbacks import (
-    EVENTS,
     Callback,
     CancelBackwardException,
     CancelBatchException,
@@ -13,5 +12,5 @@ from .callbacks import (
     Learner,
 )
 
-__all__ = ["EVENTS", "Callback", "CancelBackwardException", "CancelBatchException", "CancelEpochException",
+__all__ = ["Callback", "CancelBackwardException", "CancelBatchException", "CancelEpochException",
            "CancelFitException", "CancelStepException", "CancelTrainException", "CancelValidException", "Learner"]
