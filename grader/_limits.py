@@ -11,7 +11,12 @@ import resource
 import typing as t
 from dataclasses import asdict, dataclass, fields
 
-__all__ = ["Limits", "apply_limits"]
+__all__ = ["Limits", "apply_limits", "CHECK_IMPORT_TIMEOUT"]
+
+#: Seconds ``grade check`` waits for a student's worker to start and import the package (torch takes
+#: a few seconds, the student's own import well under one), so an endless loop at import is reported
+#: within this time. ``grade check --timeout`` raises it for exercises that import something heavy.
+CHECK_IMPORT_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -31,10 +36,16 @@ class Limits:
     #: Wall-clock seconds one call may take before the worker is killed; ``None``: the exercise's
     #: ``call_timeout`` (a check's ``check_timeout`` marker overrides both).
     call_timeout: float | None = None
-    #: Wall-clock seconds to start the worker and import the student's package.
+    #: Wall-clock seconds to start the worker and import the student's package. This default is
+    #: batch grading's (a cold container on a loaded machine); ``grade check`` uses
+    #: :data:`CHECK_IMPORT_TIMEOUT`.
     import_timeout: float = 120.0
     #: Bytes of student output kept per check in feedback.
     output_bytes: int = 10_000
+    #: Share of the GPU's memory one worker may allocate (``torch.cuda.set_per_process_memory_fraction``);
+    #: 0 leaves it alone. Batch grading on CUDA gives each of its jobs an equal share, so one
+    #: student's allocation fails with an explained out-of-memory error instead of starving the next.
+    gpu_share: float = 0.0
 
     def for_device(self, device: str) -> "Limits":
         """Limits for grading on ``device``. With a GPU in play ``RLIMIT_DATA`` is dropped: CUDA
@@ -51,7 +62,7 @@ class Limits:
         return Limits(**{**asdict(self), **changes})
 
 
-_WORKER_FIELDS = ("memory_mb", "cpu_s", "fsize_mb", "nproc", "threads")
+_WORKER_FIELDS = ("memory_mb", "cpu_s", "fsize_mb", "nproc", "threads", "gpu_share")
 
 
 def _set(which: int, value: int) -> None:

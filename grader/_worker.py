@@ -259,7 +259,7 @@ def _connect(args: argparse.Namespace) -> socket.socket:
     return sock
 
 
-def _setup_torch(threads: int) -> None:
+def _setup_torch(threads: int, gpu_share: float = 0.0) -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     import numpy  # noqa: F401  (pre-imported: the student's import then costs nothing)
@@ -268,6 +268,8 @@ def _setup_torch(threads: int) -> None:
     if threads > 0:
         torch.set_num_threads(threads)
     if torch.cuda.is_available():
+        if gpu_share > 0:
+            torch.cuda.set_per_process_memory_fraction(min(gpu_share, 1.0))
         torch.backends.cudnn.deterministic = True
         try:
             torch.backends.cudnn.conv.fp32_precision = "ieee"  # type: ignore[attr-defined]
@@ -289,6 +291,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fsize-mb", type=int, default=0)
     parser.add_argument("--nproc", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--gpu-share", type=float, default=0.0)
     return parser.parse_args(argv)
 
 
@@ -304,7 +307,7 @@ def run(sock: socket.socket, args: argparse.Namespace) -> None:
     """
     apply_limits(args.memory_mb, args.cpu_s, args.fsize_mb, args.nproc)
     _redirect_output(args.output)
-    _setup_torch(args.threads)
+    _setup_torch(args.threads, args.gpu_share)
     sys.path.insert(0, args.root)
     sys.dont_write_bytecode = True
     worker = _Worker(args.root, sock)

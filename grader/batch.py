@@ -117,7 +117,7 @@ def exercises_to_grade(course: Course, entries: t.Sequence[Entry], wanted: t.Seq
 _LAUNCHER: t.Any = None
 
 
-def make_launcher(backend: str, fresh: bool, image: str | None, batch_id: str) -> t.Any:
+def make_launcher(backend: str, fresh: bool, image: str | None, batch_id: str, device: str = "cpu") -> t.Any:
     """The worker launcher for a backend.
 
     ``fresh``: a new container (docker) or interpreter (local) per submission, paying the torch
@@ -129,11 +129,11 @@ def make_launcher(backend: str, fresh: bool, image: str | None, batch_id: str) -
 
     if backend == "docker":
         cls = DockerLauncher if fresh else DockerForkLauncher
-        return cls(image or LOCAL_IMAGE, batch_id=batch_id)
+        return cls(image or LOCAL_IMAGE, batch_id=batch_id, gpu=device == "cuda", owner_pid=os.getppid())
     return LocalLauncher(unprivileged=True) if fresh else ForkServerLauncher(unprivileged=True)
 
 
-def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str, tmp: str) -> None:
+def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str, tmp: str, device: str = "cpu") -> None:
     """Runs once per pool process: quiet warnings, open the backend, import the checks' needs."""
     import signal
     import warnings
@@ -142,7 +142,7 @@ def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str, tmp:
     warnings.simplefilter("ignore")
     tempfile.tempdir = tmp  # every stage, scratch and slot folder: the parent removes them all
     global _LAUNCHER
-    _LAUNCHER = make_launcher(backend, fresh, image, batch_id)
+    _LAUNCHER = make_launcher(backend, fresh, image, batch_id, device)
     import atexit
 
     atexit.register(lambda: getattr(_LAUNCHER, "shutdown", getattr(_LAUNCHER, "close", lambda: None))())
@@ -155,7 +155,8 @@ def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str, tmp:
     torch.set_num_threads(1)  # one job per core: the worker and the checks share it
 
 
-def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str], device: str) -> dict[str, t.Any]:
+def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str], device: str,
+                  gpu_share: float = 0.0) -> dict[str, t.Any]:
     """Grade every exercise of one student and write their outputs. Never raises for bad input."""
     from .catalog import Course
     from .intake import stage_submission
@@ -173,7 +174,7 @@ def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str]
         os.chmod(work, 0o755)
         notes += intake.notes.get("", [])
         available = [e for e in exercises if e not in intake.fatal]
-        limits = Limits(threads=1).for_device(device)  # each exercise's own call_timeout applies
+        limits = Limits(threads=1, gpu_share=gpu_share).for_device(device)  # each exercise's own call_timeout applies
         with Sandbox(intake.root, available, limits, launcher=_LAUNCHER) as sandbox:
             for name, message in intake.fatal.items():
                 sandbox.mark_unavailable(name, message)
@@ -222,6 +223,14 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
     exercises = exercises_to_grade(course, entries, options.exercises)
     backend = resolve_backend(options.backend)
     jobs = options.jobs or os.cpu_count() or 1
+    from .runner import resolve_device
+
+    device = resolve_device(options.device)  # "auto" -> cuda or cpu; "cuda" without a GPU: a clear error
+    gpu_share = 0.9 / jobs if device == "cuda" else 0.0  # jobs share the GPU's memory equally
+    if backend == "docker":
+        from .docker_backend import sweep_orphans
+
+        sweep_orphans()  # containers of earlier batches whose grader was killed
     out = options.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     remove_partial_writes(out)  # a killed run may have died mid-write; complete files are untouched
@@ -245,12 +254,12 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
     tmp = tempfile.mkdtemp(prefix="grade-batch-")
     os.chmod(tmp, 0o755)  # workers run as other uids and must reach their own folders inside
     pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_pool_init,
-                                  initargs=(backend, options.fresh_workers, options.image, batch_id, tmp))
+                                  initargs=(backend, options.fresh_workers, options.image, batch_id, tmp, device))
     interrupted = False
     try:
         with Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task("grading", total=len(todo), counts="")
-            futures = {pool.submit(grade_student, str(course.root), e, str(out), exercises, options.device): e
+            futures = {pool.submit(grade_student, str(course.root), e, str(out), exercises, device, gpu_share): e
                        for e in todo}
             for future in cf.as_completed(futures):
                 entry = futures[future]

@@ -146,21 +146,28 @@ def check(ctx: click.Context, exercise: str, submission: Path | None, hidden: bo
 @cli.command()
 @click.argument("exercises", nargs=-1)
 @click.option("--device", type=DEVICE, default="cpu", show_default=True)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Exercises validated at once, each in its own process (one per core).")
+@click.option("--junit-xml", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a JUnit XML report (one test case per exercise), for CI.")
 @click.pass_context
-def validate(ctx: click.Context, exercises: tuple[str, ...], device: str) -> None:
+def validate(ctx: click.Context, exercises: tuple[str, ...], device: str, jobs: int,
+             junit_xml: Path | None) -> None:
     """Prove the course right: solutions get full marks, stubs get zero, every mutant fails a
     hidden check and every hidden check fails at least one mutant. Default: all exercises."""
-    from .validation import print_validation, validate_exercise
+    from .validation import print_validation, validate_many, write_junit
 
     course = _course(ctx)
     names = list(exercises) or list(course.exercises())
     console = _console()
-    ok = True
-    for name in names:
-        report = validate_exercise(course.exercise(name), device=device, console=console)
+    reports = []
+    for report in validate_many([course.exercise(name) for name in names], device=device, jobs=jobs,
+                                console=console):
         print_validation(report, console)
-        ok &= report.ok
-    ctx.exit(0 if ok else 1)
+        reports.append(report)
+    if junit_xml is not None:
+        write_junit(reports, junit_xml, device)
+    ctx.exit(0 if all(r.ok for r in reports) else 1)
 
 
 @cli.command()

@@ -31,11 +31,14 @@ from pathlib import Path
 from ._wire import Deadline, PeerClosed
 from .sandbox import describe_returncode
 
-__all__ = ["DockerForkLauncher", "DockerLauncher", "LOCAL_IMAGE", "docker_available", "remove_containers"]
+__all__ = ["DockerForkLauncher", "DockerLauncher", "LOCAL_IMAGE", "docker_available", "remove_containers",
+           "sweep_orphans", "gpu_requests"]
 
 LOCAL_IMAGE = "dl-grader-worker:local-1"
 #: Label on every container we start, so that a sweep can remove leftovers after Ctrl-C.
 LABEL = "dl-grader.worker"
+#: ``host:pid`` of the grader that owns a container: a later batch removes it once that pid is gone.
+OWNER_LABEL = "dl-grader.owner"
 _UID = 65534  # nobody
 
 
@@ -83,6 +86,57 @@ def ensure_local_image(client: t.Any = None) -> str:
         repo, tag = LOCAL_IMAGE.split(":")
         client.api.import_image_from_data(_local_rootfs(), repository=repo, tag=tag)
     return LOCAL_IMAGE
+
+
+def gpu_requests(gpu: bool) -> list[t.Any]:
+    """``device_requests`` that pass every GPU to a container (``docker run --gpus all``), or none."""
+    if not gpu:
+        return []
+    import docker
+
+    return [docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])]
+
+
+def _labels(batch_id: str, owner_pid: int | None) -> dict[str, str]:
+    return {LABEL: batch_id, OWNER_LABEL: f"{socket.gethostname()}:{owner_pid or os.getpid()}"}
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_orphans(client: t.Any = None) -> int:
+    """Remove containers whose grader is gone (killed with SIGKILL, say); returns how many.
+
+    Containers are started with ``auto_remove``, so the engine deletes them when they stop; this
+    catches the rest (a worker still looping after its grader died). A container of a grader
+    that still runs on this host is left alone, so concurrent batches don't hurt each other.
+    """
+    try:
+        client = client or _client()
+        containers = client.containers.list(all=True, filters={"label": LABEL})
+    except Exception:
+        return 0
+    host, removed = socket.gethostname(), 0
+    for container in containers:
+        owner = str(container.labels.get(OWNER_LABEL, ""))
+        name, _, pid = owner.partition(":")
+        if name == host and pid.isdigit() and _pid_alive(int(pid)):
+            continue
+        if name and name != host and container.status == "running":
+            continue  # another machine's grader, sharing this engine
+        try:
+            container.remove(force=True)
+            removed += 1
+        except Exception:
+            pass
+    return removed
 
 
 def _host_mounts() -> dict[str, dict[str, str]]:
@@ -135,16 +189,11 @@ class _DockerProcess:
                 s.close()
 
     def describe_exit(self) -> str:
-        try:
-            self.container.wait(timeout=3)
-            self.container.reload()
-            state = self.container.attrs["State"]
+        try:  # the engine removes the container once it stopped (auto_remove): wait's answer is all we get
+            code = int(self.container.wait(timeout=3).get("StatusCode", -1))
         except Exception:
             return describe_returncode(None)
-        if state.get("OOMKilled"):
-            return "it was killed for using more memory than allowed"
-        code = int(state.get("ExitCode", -1))
-        return describe_returncode(128 - code if code > 128 else code)  # 137 = killed by signal 9
+        return describe_returncode(128 - code if code > 128 else code)  # 137 = killed by signal 9 (memory?)
 
 
 class DockerLauncher:
@@ -159,13 +208,15 @@ class DockerLauncher:
     """
 
     def __init__(self, image: str = LOCAL_IMAGE, *, memory_mb: int = 3072, cpus: float = 1.0, pids: int = 256,
-                 tmpfs_mb: int = 64, batch_id: str | None = None, start_timeout: float = 120.0) -> None:
+                 tmpfs_mb: int = 64, batch_id: str | None = None, start_timeout: float = 120.0,
+                 gpu: bool = False, owner_pid: int | None = None) -> None:
         self.client = _client()
         self.image = ensure_local_image(self.client) if image == LOCAL_IMAGE else image
         self.memory_mb, self.cpus, self.pids, self.tmpfs_mb = memory_mb, cpus, pids, tmpfs_mb
         self.batch_id = batch_id or uuid.uuid4().hex[:12]
         self.start_timeout = start_timeout
         self.local = image == LOCAL_IMAGE
+        self.gpu, self.owner_pid = gpu, owner_pid
 
     def launch(self, root: Path, scratch: Path, worker_args: list[str]) -> _DockerProcess:
         io_dir = scratch / "io"
@@ -192,10 +243,10 @@ class DockerLauncher:
             mem_limit=f"{self.memory_mb}m", memswap_limit=f"{self.memory_mb}m", pids_limit=self.pids,
             nano_cpus=int(self.cpus * 1e9), read_only=True, cap_drop=["ALL"],
             security_opt=["no-new-privileges"], tmpfs={"/tmp": f"size={self.tmpfs_mb}m,mode=1777"},
-            volumes=mounts, working_dir="/tmp", labels={LABEL: self.batch_id},
+            volumes=mounts, working_dir="/tmp", labels=_labels(self.batch_id, self.owner_pid),
             environment={"HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin",
                          "OMP_NUM_THREADS": "1"},
-            stdin_open=False, tty=False,
+            stdin_open=False, tty=False, auto_remove=True, device_requests=gpu_requests(self.gpu),
         )
         return _DockerProcess(container, listener, time.monotonic() + self.start_timeout)
 
@@ -240,8 +291,10 @@ class DockerForkLauncher(_fork_server_base()):  # type: ignore[misc]
     """
 
     def __init__(self, image: str = LOCAL_IMAGE, *, memory_mb: int = 5120, cpus: float = 1.0, pids: int = 512,
-                 tmpfs_mb: int = 256, batch_id: str | None = None) -> None:
+                 tmpfs_mb: int = 256, batch_id: str | None = None, gpu: bool = False,
+                 owner_pid: int | None = None) -> None:
         super().__init__(unprivileged=True, uid_base=200_000)
+        self.gpu, self.owner_pid = gpu, owner_pid
         import tempfile
 
         self.client = _client()
@@ -275,7 +328,9 @@ class DockerForkLauncher(_fork_server_base()):  # type: ignore[misc]
             pids_limit=self.pids, nano_cpus=int(self.cpus * 1e9), read_only=True, cap_drop=["ALL"],
             cap_add=["SETUID", "SETGID", "KILL", "CHOWN"], security_opt=["no-new-privileges"],
             tmpfs={"/tmp": f"size={self.tmpfs_mb}m,mode=1777"}, volumes=mounts, working_dir="/tmp",
-            labels={LABEL: self.batch_id}, environment={"HOME": "/tmp", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"},
+            labels=_labels(self.batch_id, self.owner_pid),
+            environment={"HOME": "/tmp", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"},
+            auto_remove=True, device_requests=gpu_requests(self.gpu),
         )
         deadline = time.monotonic() + 180
         try:
@@ -284,7 +339,10 @@ class DockerForkLauncher(_fork_server_base()):  # type: ignore[misc]
                 if ready:
                     control, _ = listener.accept()
                     break
-                self._container.reload()
+                try:
+                    self._container.reload()
+                except Exception:  # auto_remove: it exited and is gone already
+                    raise PeerClosed("the fork-server container exited while starting") from None
                 if self._container.status in ("exited", "dead") or time.monotonic() > deadline:
                     raise PeerClosed("the fork-server container did not start: "
                                      + self._container.logs(tail=20).decode(errors="replace"))

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -220,10 +221,48 @@ def test_ctrl_c_leaves_no_container_and_no_worker(tmp_path, backend):
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr[-2000:]
     assert "Interrupted" in stdout + stderr and "--resume" in stdout and "Traceback" not in stderr
-    leftover = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={LABEL}"], capture_output=True, text=True)
-    assert leftover.stdout.strip() == "", "containers left behind"
+    if backend == "docker":  # the local backend must not need the docker CLI
+        leftover = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={LABEL}"], capture_output=True,
+                                  text=True)
+        assert leftover.stdout.strip() == "", "containers left behind"
     assert len(list(out.glob("*/results.json"))) < 5
     time.sleep(1)
     workers = subprocess.run(["pgrep", "-f", f"grader._(worker|zygote).*{tmp_path}|grader._zygote"],
                              capture_output=True, text=True)
     assert workers.stdout.strip() == "", "worker or fork-server processes left behind"
+
+
+@pytest.mark.skipif(not docker_ok(), reason="no Docker engine answers (run scripts/ensure-docker.sh as root)")
+def test_sigkilled_docker_batch_leaves_no_container(tmp_path):
+    """SIGKILL gives the grader no chance to clean up: the engine (auto_remove) and the next batch do."""
+    import docker
+
+    from grader.docker_backend import LABEL, OWNER_LABEL, _host_mounts, ensure_local_image
+
+    client = docker.from_env()
+    ensure_local_image(client)
+    orphan = client.containers.run(  # a leftover of a long-dead grader on this host, still running
+        "dl-grader-worker:local-1", [sys.executable, "-c", "import time; time.sleep(600)"], detach=True,
+        network_mode="none", volumes=_host_mounts(), labels={LABEL: "old", OWNER_LABEL: f"{socket.gethostname()}:1999999"})
+    subs = tmp_path / "submissions"
+    _conv_package(subs / "a_fast" / "conv", _solution_source())
+    for i in range(3):
+        _conv_package(subs / f"loop{i}" / "conv", HOSTILE / "loop_in_call.py")
+    out = tmp_path / "out"
+    cmd = [*GRADE, "--course", str(REPO), "batch", str(subs), "--out", str(out), "--exercise", "conv",
+           "--backend", "docker", "--jobs", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 180
+    while not list(out.glob("*/results.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)
+    with pytest.raises(docker.errors.NotFound):
+        orphan.reload()  # the new batch swept the dead grader's container when it started
+    running = client.containers.list(filters={"label": LABEL})
+    assert running, "the batch should be running its containers now"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 60
+    while client.containers.list(all=True, filters={"label": LABEL}) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert client.containers.list(all=True, filters={"label": LABEL}) == [], "containers left behind"

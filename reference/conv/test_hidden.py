@@ -138,6 +138,15 @@ def test_keeps_dtype_and_device(student, device):
         check_conv(student, x, w, _randn(3, seed=31, device=device, dtype=dtype), padding=1)
 
 
+@pytest.mark.points(2)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+def test_full_precision(student, device, dtype):
+    """Computed in the input's precision: no float16, bfloat16, TF32 or float32 shortcut, and cast back."""
+    x = _randn(2, 8, 12, 11, seed=35, device=device, dtype=dtype)
+    w = _randn(4, 8, 3, 4, seed=36, device=device, dtype=dtype)
+    check_conv(student, x, w, _randn(4, seed=37, device=device, dtype=dtype), padding=(1, 2))
+
+
 @pytest.mark.points(3)
 def test_from_scratch(student, device, student_sources):
     """A correct conv2d without any built-in convolution, direct or indirect."""
