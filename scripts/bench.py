@@ -7,12 +7,17 @@ a. ``python -c "import torch"`` with the venv's Python (the floor of any grading
 b. ``grade check conv`` on the untouched stub (public checks),
 c. ``grade check conv --submission solutions --hidden``,
    and the ratios b/a and c/a (goal: at most 1.5x),
-d. ``grade batch`` over ``--students`` copies of ``solutions/`` (skipped with ``--skip-batch`` or
+c2. ``grade check callbacks`` (stub; start-up of an exercise with scenarios) and with
+    ``--submission solutions --hidden`` (fastai imported in the trusted process for the reference),
+e. per exercise, ``grade check NAME --submission solutions --hidden --json`` once: wall time and
+   the checks' own compute (skipped with ``--skip-exercises``),
+d. ``grade batch`` over ``--students`` copies of ``solutions/`` (the ``--batch-exercises``) (skipped with ``--skip-batch`` or
    when ``grade batch --help`` fails): wall time, seconds per submission, submissions per minute,
    the checks' own compute (sum of ``tests[*].extra_data.duration`` over all results.json) and
    the overhead ``wall / (compute / jobs) - 1``.
 
 Usage: .venv/bin/python scripts/bench.py [--repeat 3] [--students 20] [--jobs 2] [--backend auto] [--skip-batch]
+       [--skip-exercises] [--batch-exercises conv,padding_stride]
 
 This is a benchmark, not a test: it only fails when a command cannot run at all.
 """
@@ -90,9 +95,9 @@ def batch_available(timeout: float) -> bool:
         return False
 
 
-def make_submissions(folder: Path, students: int) -> int:
-    """``students`` copies of the solution packages (subfolders of solutions/ with __init__.py)."""
-    packages = sorted(p for p in (REPO / "solutions").iterdir() if (p / "__init__.py").is_file())
+def make_submissions(folder: Path, students: int, names: list[str]) -> int:
+    """``students`` copies of the solution packages ``names`` (subfolders of solutions/)."""
+    packages = sorted(p for p in (REPO / "solutions").iterdir() if (p / "__init__.py").is_file() and p.name in names)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for i in range(students):
         student = folder / f"s{i:02d}"
@@ -102,12 +107,12 @@ def make_submissions(folder: Path, students: int) -> int:
     return len(packages)
 
 
-def bench_batch(students: int, jobs: int, backend: str, timeout: float) -> dict[str, object]:
+def bench_batch(students: int, jobs: int, backend: str, timeout: float, names: list[str]) -> dict[str, object]:
     tmp = Path(tempfile.mkdtemp(prefix="grade-bench-"))
     try:
         subs, out = tmp / "submissions", tmp / "out"
         subs.mkdir()
-        n_packages = make_submissions(subs, students)
+        n_packages = make_submissions(subs, students, names)
         cmd = [*grade_command(), "batch", str(subs), "--out", str(out), "--jobs", str(jobs), "--backend", backend]
         # exit 1 means some student "errored"; still a measurement, reported below
         wall, proc = run_once(cmd, timeout, ok_codes=(0, 1))
@@ -136,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="grade batch --jobs")
     parser.add_argument("--backend", choices=["docker", "local", "auto"], default="auto", help="grade batch --backend")
     parser.add_argument("--skip-batch", action="store_true", help="skip the grade batch benchmark")
+    parser.add_argument("--skip-exercises", action="store_true", help="skip the per-exercise timings")
+    parser.add_argument("--batch-exercises", default="conv,padding_stride", help="exercises in each batch submission")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per command (batch: at least this)")
     parser.add_argument("--output", type=Path, default=REPO / "bench-results.md", help="markdown file to write")
     args = parser.parse_args(argv)
@@ -151,6 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     print("bench: c. grade check conv --submission solutions --hidden …", file=sys.stderr)
     t_full, runs_full = median_of([*grade, "check", "conv", "--submission", "solutions", "--hidden"],
                                   args.repeat, args.timeout, (0,))
+
+    print("bench: c2. grade check callbacks (stub, then solution --hidden) …", file=sys.stderr)
+    t_cb_stub, runs_cb_stub = median_of([*grade, "check", "callbacks"], args.repeat, args.timeout, (0, 1))
+    t_cb_full, runs_cb_full = median_of([*grade, "check", "callbacks", "--submission", "solutions", "--hidden"],
+                                        args.repeat, args.timeout, (0,))
 
     def runs(values: list[float]) -> str:
         return ", ".join(f"{v:.2f}" for v in values)
@@ -171,7 +183,26 @@ def main(argv: list[str] | None = None) -> int:
         f"| b. `grade check conv` (stub, public checks) | {t_stub:.2f} | {runs(runs_stub)} | {ratio(t_stub)} |",
         f"| c. `grade check conv --submission solutions --hidden` | {t_full:.2f} | {runs(runs_full)} | "
         f"{ratio(t_full)} |",
+        f"| c2. `grade check callbacks` (stub, public checks: start-up with scenarios) | {t_cb_stub:.2f} | "
+        f"{runs(runs_cb_stub)} | {ratio(t_cb_stub)} |",
+        f"| c3. `grade check callbacks --submission solutions --hidden` (fastai reference) | {t_cb_full:.2f} | "
+        f"{runs(runs_cb_full)} | {t_cb_full / t_import:.2f}x |",
     ]
+    if not args.skip_exercises:
+        lines += ["", "| Exercise (solution, public + hidden checks, one run) | wall (s) | checks | checks' compute (s) |",
+                  "|---|---:|---:|---:|"]
+        names = sorted(p.name for p in (REPO / "checks").iterdir() if (p / "exercise.toml").is_file())
+        for name in names:
+            print(f"bench: e. grade check {name} --hidden …", file=sys.stderr)
+            wall, proc = run_once([*grade, "check", name, "--submission", "solutions", "--hidden", "--json"],
+                                  args.timeout, (0, 1))
+            try:
+                tests = json.loads(proc.stdout).get("tests", [])
+            except json.JSONDecodeError:
+                tests = []
+            compute = sum(float((t.get("extra_data") or {}).get("duration", 0.0)) for t in tests)
+            flag = "" if proc.returncode == 0 else " (not full marks!)"
+            lines.append(f"| `{name}`{flag} | {wall:.2f} | {len(tests)} | {compute:.2f} |")
 
     if args.skip_batch:
         lines += ["", "Batch grading (d): skipped (--skip-batch)."]
@@ -181,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"bench: d. grade batch, {args.students} students, --jobs {args.jobs} --backend {args.backend} …",
               file=sys.stderr)
-        r = bench_batch(args.students, args.jobs, args.backend, max(args.timeout, 60.0 * args.students))
+        r = bench_batch(args.students, args.jobs, args.backend, max(args.timeout, 60.0 * args.students),
+                        args.batch_exercises.split(","))
         wall, compute = float(r["wall"]), float(r["compute"])  # type: ignore[arg-type]
         floor = compute / args.jobs
         overhead = f"{(wall / floor - 1) * 100:.0f} %" if floor > 0 else "n/a (no check durations found)"
