@@ -1,0 +1,31 @@
+"""Scenarios for `basics`: small driver functions the checks run next to your code.
+
+Each function gets your package as ``impl`` and returns plain data. They look at things a plain
+call cannot show from the outside: whether ``relu`` leaves its input alone, whether ``sgd_step``
+updates the tensors in place, and whether ``mlp_forward_backward`` works without autograd.
+"""
+
+import torch
+
+
+def relu_keeps_input(impl, *, seed, x):
+    """Call ``relu(x)``; return its result and ``x`` as it is afterwards."""
+    out = impl.relu(x)
+    return {"out": out, "x_after": x}
+
+
+def sgd_in_place(impl, *, seed, params, grads, lr):
+    """Call ``sgd_step``; report whether it returned the same dict and updated the same tensors."""
+    own = dict(params)  # the caller's own references to its tensors
+    returned = impl.sgd_step(params, grads, lr)
+    same_dict = returned is params
+    same_tensors = isinstance(returned, dict) and all(returned.get(k) is v for k, v in own.items())
+    return {"same_dict": same_dict, "same_tensors": same_tensors, "caller_tensors": own}
+
+
+def without_autograd(impl, *, seed, x, w1, b1, w2, b2, y):
+    """``mlp_forward_backward`` inside ``torch.inference_mode()``, where autograd cannot run."""
+    with torch.inference_mode():
+        args = [t.clone() for t in (x, w1, b1, w2, b2, y)]
+        loss, grads = impl.mlp_forward_backward(*args)
+    return {"loss": loss.clone(), "grads": {k: v.clone() for k, v in dict(grads).items()}}

@@ -1,0 +1,5 @@
+"""Mistake: matmul uses the forbidden @ operator."""
+
+
+def matmul(a, b):
+    return a @ b
