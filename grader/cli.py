@@ -13,8 +13,10 @@ from pathlib import Path
 
 import click
 
+from ._limits import CHECK_IMPORT_TIMEOUT
 from .catalog import Course, Exercise, find_course
 from .errors import GradeError, SubmissionNotFound
+from .i18n import LANGUAGES
 
 DEVICE = click.Choice(["cpu", "cuda", "auto"])
 
@@ -36,6 +38,9 @@ def cli(ctx: click.Context, course: Path | None) -> None:
     Student code always runs in a separate, resource-limited worker process; the checks and the
     grade are computed in this process, which never runs student code.
     """
+    from .i18n import detect_language, set_language
+
+    set_language(detect_language())  # `grade check --lang` overrides it
     ctx.obj = course
 
 
@@ -77,8 +82,10 @@ def _notebook_root(notebook: Path, exercise: Exercise, ctx: click.Context) -> Pa
     root = Path(tempfile.mkdtemp(prefix="grade-notebook-"))
     ctx.call_on_close(lambda: shutil.rmtree(root, ignore_errors=True))
     write_notebook_package(converted, root / exercise.name, exercise.name)
+    from .i18n import translate_text
+
     for note in converted.notes:
-        click.echo(note, err=True)
+        click.echo(translate_text(note), err=True)
     return root
 
 
@@ -98,44 +105,62 @@ def _submission_root(course: Course, submission: Path | None, exercise: Exercise
 
 
 @cli.command()
-@click.argument("exercise")
+@click.argument("exercise", required=False)
+@click.option("--all", "all_exercises", is_flag=True,
+              help="Run the public checks of every exercise and print one summary table (make check).")
 @click.option("--submission", type=click.Path(path_type=Path),
               help="Folder that contains the <EXERCISE>/ package (or <EXERCISE>.ipynb), or a notebook "
                    "file. Default: the course's exercises/.")
 @click.option("--hidden", is_flag=True, help="Also run the hidden checks (instructors; needs reference/).")
 @click.option("--device", type=DEVICE, default="cpu", show_default=True, help="Where tensors live in the checks.")
 @click.option("--json", "as_json", is_flag=True, help="Print Gradescope's results.json to stdout instead of a table.")
-@click.option("--timeout", type=float, help="Seconds per call of your code (default: the exercise's).")
+@click.option("--timeout", type=float,
+              help="Seconds per call of your code (default: the exercise's); also raises the "
+                   f"{CHECK_IMPORT_TIMEOUT:g} s your package may take to import.")
+@click.option("--lang", type=click.Choice(LANGUAGES), help="Language of the report (default: from LANG/LC_ALL).")
 @click.option("-v", "--verbose", is_flag=True, help="Show full messages.")
 @click.pass_context
-def check(ctx: click.Context, exercise: str, submission: Path | None, hidden: bool, device: str,
-          as_json: bool, timeout: float | None, verbose: bool) -> None:
+def check(ctx: click.Context, exercise: str | None, all_exercises: bool, submission: Path | None, hidden: bool,
+          device: str, as_json: bool, timeout: float | None, lang: str | None, verbose: bool) -> None:
     """Grade one EXERCISE of one submission. Exit status 0 only when every check passed.
 
     \b
     Examples:
       grade check conv                                    your own exercises/conv/
       grade check conv --submission conv.ipynb            your notebook's code cells
+      grade check --all                                   every exercise, one summary table
+      grade check conv --lang de                          the report in German
       grade check conv --submission solutions --hidden    the instructor's solution
     """
     from ._limits import Limits
+    from .i18n import Translator, detect_language, set_language
     from .sandbox import Sandbox
 
+    lang = lang or detect_language()
+    set_language(lang)
     course = _course(ctx)
+    limits = Limits(call_timeout=timeout, import_timeout=max(CHECK_IMPORT_TIMEOUT, timeout or 0.0)).for_device(device)
+    if all_exercises or not exercise:
+        if exercise or not all_exercises:
+            raise click.UsageError("Name one EXERCISE, or use --all (and no EXERCISE).")
+        from .summary import check_all
+
+        ctx.exit(check_all(course, submission, hidden=hidden, device=device, limits=limits, lang=lang,
+                           as_json=as_json, verbose=verbose, console=_console()))
     ex = course.exercise(exercise)
     if hidden and not ex.hidden_checks:
         raise GradeError(f"No hidden checks for {exercise!r} here (they are not part of the student bundle).")
     root = _submission_root(course, submission, ex, ctx)
-    limits = Limits(call_timeout=timeout).for_device(device)
     with Sandbox(root, [ex.name], limits) as sandbox:  # starts the worker now, in parallel
         from .runner import resolve_device, run_checks
 
         result = run_checks(ex, sandbox, root, hidden=hidden, device=resolve_device(device),
                             artifacts_dir=Path.cwd() / "grade-output")
+    result = Translator(lang, ex).result(result)
     if as_json:
         from .results import gradescope
 
-        click.echo(json.dumps(gradescope([result]), indent=2))
+        click.echo(json.dumps(gradescope([result]), indent=2, ensure_ascii=False))
     else:
         from .report import print_exercise_result
 
@@ -185,52 +210,102 @@ def validate(ctx: click.Context, exercises: tuple[str, ...], device: str, jobs: 
               help="A new container/interpreter per submission (slower: torch is imported each time) instead "
                    "of a warm fork server per job that forks each submission's worker under its own uid.")
 @click.option("--device", type=DEVICE, default="cpu", show_default=True)
+@click.option("--nbgrader-db", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the scores into this nbgrader gradebook (gradebook.db of the nbgrader course).")
 @click.pass_context
 def batch(ctx: click.Context, submissions: Path, out: Path, exercises: tuple[str, ...], backend: str,
-          jobs: int | None, resume: bool, image: str | None, fresh_workers: bool, device: str) -> None:
+          jobs: int | None, resume: bool, image: str | None, fresh_workers: bool, device: str,
+          nbgrader_db: Path | None) -> None:
     """Grade every submission in SUBMISSIONS (one folder or .zip per student, named by student id).
 
     Inside a submission: exercise folders <name>/ and/or notebooks <name>.ipynb. Each submission is
     graded in isolation with the hidden checks; one broken or hostile submission never stops the
     batch. Results are written as each student finishes, so --resume continues a killed batch.
+    SUBMISSIONS may also be nbgrader's submitted/ folder (or its course folder):
+    submitted/<student>/<assignment>/<assignment>.ipynb, the assignment named after the exercise.
 
     \b
     Example:
       grade batch submissions/ --out results/ --exercise conv --jobs 4
+      grade batch course/submitted --out results/ --nbgrader-db course/gradebook.db
     """
-    from .batch import BatchOptions, run_batch
+    import shutil
 
+    from .batch import BatchOptions, run_batch
+    from .nbgrader_export import is_nbgrader_layout, stage_submitted, write_gradebook
+
+    course = _course(ctx)
     options = BatchOptions(out=out, exercises=exercises, backend=backend, jobs=jobs or 0, resume=resume,
                            image=image, device=device, fresh_workers=fresh_workers)
-    summaries = run_batch(_course(ctx), submissions, options, _console())
+    submitted = is_nbgrader_layout(submissions)
+    staged = None
+    if submitted is not None:
+        staged, notes = stage_submitted(submitted, course.exercises())
+        ctx.call_on_close(lambda: shutil.rmtree(staged, ignore_errors=True))
+        for note in notes:
+            click.echo(f"nbgrader: {note}", err=True)
+    summaries = run_batch(course, staged or submissions, options, _console())
+    if nbgrader_db is not None:
+        for note in write_gradebook(nbgrader_db, out):
+            click.echo(f"nbgrader: {note}", err=True)
+        click.echo(f"Scores written to the nbgrader gradebook {nbgrader_db}.")
     ctx.exit(0 if all(s["status"] != "errored" for s in summaries) else 1)
+
+
+@cli.command("export-nbgrader")
+@click.argument("course_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--exercise", "exercises", multiple=True, metavar="NAME",
+              help="Export only this exercise (repeatable). Default: every exercise with a solution.")
+@click.option("--course-id", default="dl-course", show_default=True, help="nbgrader's course id.")
+@click.pass_context
+def export_nbgrader(ctx: click.Context, course_dir: Path, exercises: tuple[str, ...], course_id: str) -> None:
+    """Write an nbgrader course to COURSE_DIR: source/<name>/<name>.ipynb (solution regions marked for
+    nbgrader, a locked test cell that runs the public checks) and nbgrader_config.py. Then:
+    nbgrader generate_assignment NAME; grade the collected submissions with grade batch
+    COURSE_DIR/submitted --nbgrader-db COURSE_DIR/gradebook.db."""
+    from .nbgrader_export import export_course
+
+    files = export_course(_course(ctx), course_dir, exercises, course_id)
+    for rel in files:
+        click.echo(f"wrote: {course_dir / rel}")
 
 
 @cli.command()
 @click.argument("out", type=click.Path(path_type=Path))
+@click.option("--exercise", "exercises", multiple=True, metavar="NAME",
+              help="Release only this exercise (repeatable). Default: every exercise with a stub.")
+@click.option("--zip", "zip_file", is_flag=True, help="Also write OUT.zip.")
 @click.pass_context
-def release(ctx: click.Context, out: Path) -> None:
-    """Write the student bundle to OUT: exercises/, checks/ (public), the grader; never
-    solutions/ or reference/. The stubs must be in sync with the solutions."""
+def release(ctx: click.Context, out: Path, exercises: tuple[str, ...], zip_file: bool) -> None:
+    """Write the student bundle to OUT: stubs, notebooks, public checks, the grader, and the
+    bundle's own README, pyproject.toml and Makefile (make install, make check); never anything
+    of solutions/ or reference/ (checked line by line). The stubs must be in sync with the solutions."""
     from .authoring import sync_stubs
     from .release import make_release
 
     course = _course(ctx)
-    stale = sync_stubs(course, check=True)
+    names = list(exercises) or list(course.exercises())
+    stale = [p for p in sync_stubs(course, check=True) if p.split("/")[1:2] and p.split("/")[1] in names]
     if stale:
         raise GradeError("Stubs are out of date (run 'grade stubs'): " + ", ".join(stale))
-    files = make_release(course, out)
-    click.echo(f"Wrote {len(files)} files to {out} (exercises: {', '.join(course.exercises())}).")
+    files = make_release(course, out, exercises, zip_file=zip_file)
+    released = sorted({f.split("/")[1] for f in files if f.startswith("exercises/")})
+    click.echo(f"Wrote {len(files)} files to {out}{' and ' + str(out) + '.zip' if zip_file else ''} "
+               f"(exercises: {', '.join(released)}).")
 
 
 @cli.command()
-@click.option("--check", "check_only", is_flag=True, help="Only report stale stubs; exit 1 if any.")
+@click.option("--check", "check_only", is_flag=True, help="Only report stale stubs and notebooks; exit 1 if any.")
 @click.pass_context
 def stubs(ctx: click.Context, check_only: bool) -> None:
-    """Generate exercises/<name>/ from solutions/<name>/ (solution regions become TODOs)."""
+    """Generate exercises/<name>/ from solutions/<name>/ (solution regions become TODOs), and
+    notebooks/<name>.ipynb from the stubs."""
     from .authoring import sync_stubs
+    from .notebooks import sync_notebooks
 
-    stale = sync_stubs(_course(ctx), check=check_only)
+    course = _course(ctx)
+    stale = sync_stubs(course, check=check_only)
+    stale += sync_notebooks(course, check=check_only)
     for path in stale:
         click.echo(("stale: " if check_only else "wrote: ") + path)
     if not stale:

@@ -254,11 +254,12 @@ def _significant(line: str) -> str | None:
 
 def secret_lines(course: Course) -> set[str]:
     """Non-trivial lines (stripped, longer than :data:`MIN_SECRET_LINE`) of ``solutions/`` and
-    ``reference/`` that appear in no stub (``exercises/``) and no public check (``checks/``)."""
+    ``reference/`` that appear in no stub (``exercises/``), no public check (``checks/``) and not
+    in the grader's own code (``for node in ast.walk(tree):`` is nobody's secret)."""
     secret = {s for folder in ("solutions", "reference") for path in _files(course.root / folder)
               for s in map(_significant, _text_lines(path)) if s}
-    public = {s for folder in ("exercises", "checks") for path in _files(course.root / folder)
-              for s in map(_significant, _text_lines(path)) if s}
+    public_folders = [course.root / "exercises", course.root / "checks", Path(__file__).resolve().parent]
+    public = {s for folder in public_folders for path in _files(folder) for s in map(_significant, _text_lines(path)) if s}
     return secret - public
 
 

@@ -6,37 +6,42 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .i18n import _
 from .results import ExerciseResult
 
 __all__ = ["print_exercise_result"]
 
 _STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow", "skipped": "dim"}
 _LABEL = {"passed": "✓ passed", "failed": "✗ failed", "error": "✗ error", "timeout": "⏱ timeout",
-          "skipped": "– skipped"}
+          "skipped": "– skipped"}  # translated with _() when shown
 
 
 def print_exercise_result(result: ExerciseResult, console: Console, verbose: bool = False) -> None:
     """A table of checks, one row each, then a line with the points."""
-    table = Table(title=f"Exercise {result.exercise}", title_justify="left", show_lines=True, expand=False)
-    table.add_column("Check", overflow="fold", max_width=40)
-    table.add_column("Result", no_wrap=True)
-    table.add_column("Points", justify="right", no_wrap=True)
-    table.add_column("Message", overflow="fold")
+    table = Table(title=_("Exercise {name}").format(name=result.exercise), title_justify="left", show_lines=True,
+                  expand=False)
+    table.add_column(_("Check"), overflow="fold", max_width=40)
+    table.add_column(_("Result"), no_wrap=True)
+    table.add_column(_("Points"), justify="right", no_wrap=True)
+    table.add_column(_("Message"), overflow="fold")
     for c in result.checks:
         name = c.check_id.split("::", 1)[-1]
         title = f"{escape(name)}\n[dim]{escape(c.title)}[/dim]" if c.title else escape(name)
         message = c.message if (verbose or len(c.message) < 1500) else c.message[:1500] + " …"
         for path in c.files:
-            message += ("\n" if message else "") + f"Written for you: {path}"
+            message += ("\n" if message else "") + _("Written for you: {path}").format(path=path)
         if c.output:
-            message += ("\n" if message else "") + "[your output]\n" + c.output[:600]
-        table.add_row(title, f"[{_STYLE[c.outcome]}]{_LABEL[c.outcome]}[/]", f"{c.score:g}/{c.max_score:g}",
+            message += ("\n" if message else "") + _("[your output]") + "\n" + c.output[:600]
+        table.add_row(title, f"[{_STYLE[c.outcome]}]{_(_LABEL[c.outcome])}[/]", f"{c.score:g}/{c.max_score:g}",
                       escape(message))
     console.print(table)
     for note in result.notes:
         console.print(f"[red]{escape(note)}[/red]")
     passed = sum(c.outcome == "passed" for c in result.checks)
     colour = "green" if result.all_passed else "red"
-    console.print(f"[bold {colour}]{result.exercise}: {result.score:g}/{result.max_score:g} points[/] "
-                  f"({passed}/{len(result.checks)} checks passed, {result.duration:.1f} s)")
+    line = _("{exercise}: {score}/{max_score} points ({passed}/{count} checks passed, {seconds} s)").format(
+        exercise=result.exercise, score=f"{result.score:g}", max_score=f"{result.max_score:g}", passed=passed,
+        count=len(result.checks), seconds=f"{result.duration:.1f}")
+    head, _sep, tail = line.partition(" (")
+    console.print(f"[bold {colour}]{escape(head)}[/]" + (f" ({escape(tail)}" if tail else ""))
 

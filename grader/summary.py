@@ -15,7 +15,54 @@ from .catalog import Course, Exercise
 from .i18n import _
 from .results import ExerciseResult
 
-__all__ = ["gather_submission", "print_summary"]
+__all__ = ["check_all", "gather_submission", "print_summary"]
+
+
+def check_all(course: Course, submission: Path | None, *, hidden: bool, device: str, limits: t.Any, lang: str,
+              as_json: bool, verbose: bool, console: t.Any) -> int:
+    """Grade every exercise of one submission (default: the course's ``exercises/``); the exit status."""
+    import json
+
+    import click
+
+    from .errors import GradeError, SubmissionNotFound
+    from .i18n import Translator
+    from .sandbox import Sandbox
+
+    exercises = [ex for ex in course.exercises().values() if ex.check_files(False)]
+    if hidden and not all(ex.hidden_checks for ex in exercises):
+        raise GradeError("No hidden checks here (they are not part of the student bundle).")
+    root = (submission or course.root / "exercises").resolve()
+    if not root.is_dir():
+        raise SubmissionNotFound(f"Submission folder {root} does not exist.")
+    staged, found, notes = gather_submission(course, root, exercises)
+    try:
+        missing = [ex.name for ex in exercises if ex.name not in found]
+        with Sandbox(staged, found, limits) as sandbox:  # one worker: torch is imported once
+            for name in missing:
+                sandbox.mark_unavailable(name, f"{root} has no folder {name}/ (the package with your code).")
+            from .runner import resolve_device, run_many
+
+            results = run_many(exercises, sandbox, staged, hidden=hidden, device=resolve_device(device),
+                               artifacts_dir=Path.cwd() / "grade-output")
+    finally:
+        if staged != root:
+            shutil.rmtree(staged, ignore_errors=True)
+    results = [Translator(lang, ex).result(r) for ex, r in zip(exercises, results)]
+    for note in notes:
+        click.echo(Translator(lang).text(note), err=True)
+    if as_json:
+        from .results import gradescope
+
+        click.echo(json.dumps(gradescope(results), indent=2, ensure_ascii=False))
+    else:
+        if verbose:
+            from .report import print_exercise_result
+
+            for result in results:
+                print_exercise_result(result, console, verbose)
+        print_summary(results, course, console, lang)
+    return 0 if all(r.all_passed for r in results) else 1
 
 
 def gather_submission(course: Course, root: Path, exercises: t.Sequence[Exercise]) -> tuple[Path, list[str], list[str]]:
@@ -56,7 +103,7 @@ def _first_problem(result: ExerciseResult) -> str:
     for check in result.checks:
         if check.outcome not in ("passed", "skipped"):
             line = (check.message or "").splitlines()[0] if check.message else ""
-            return f"{check.check_id.split('::', 1)[-1]}: {line}"[:160]
+            return f"{check.check_id.split('::', 1)[-1]}: {line}"[:200]
     return ""
 
 
@@ -67,7 +114,7 @@ def print_summary(results: t.Sequence[ExerciseResult], course: Course, console: 
 
     table = Table(title=_("Public checks of every exercise"), title_justify="left", show_lines=False)
     table.add_column(_("Exercise"), no_wrap=True)
-    table.add_column(_("Title"), overflow="fold", max_width=36)
+    table.add_column(_("Title"), overflow="fold", max_width=24)
     table.add_column(_("Checks"), justify="right", no_wrap=True)
     table.add_column(_("Points"), justify="right", no_wrap=True)
     table.add_column(_("First problem"), overflow="fold")

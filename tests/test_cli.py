@@ -22,7 +22,7 @@ def test_list_shows_exercises():
 def test_solution_gets_full_marks_with_hidden_checks():
     result = invoke("check", "conv", "--submission", str(REPO / "solutions"), "--hidden")
     assert result.exit_code == 0, result.output
-    assert "conv: 29/29 points" in result.output.replace("\n", " ") or "29/29" in result.output
+    assert "conv: 33/33 points" in result.output.replace("\n", " ") or "33/33" in result.output
 
 
 def test_untouched_stub_gets_zero_and_a_message_per_check():
