@@ -1,0 +1,237 @@
+"""Hidden checks for `optimizers`: the student's optimizers against fastai's, step by step.
+
+Trajectories: 20 steps on a fixed smooth loss over four float64 parameter tensors (two of the same
+shape, so shared state shows) plus one that never gets a gradient, drawn from a fresh seed per
+run (a canned trajectory cannot match); every parameter after every step within 1e-6 of
+``fastai.optimizer`` (float64 makes 1e-6 meaningful: a correct solution agrees to ~1e-15).
+Steppers: each one alone, fastai's signature, float64 (1e-9) and float32 (1e-4).
+"""
+
+import pytest
+import torch
+
+from grader.sandbox import StudentError
+from grader.scenarios import fresh_seed
+from grader.testing import CheckFailed, assert_from_scratch, assert_tensor_close, fail
+from reference.optimizers.reference import compare_state, compare_trajectory, debias_ref, isclose, trajectory_hints
+
+FORBIDDEN = ["torch.optim", "torch.optim.SGD", "torch.optim.Adam", "torch.optim.AdamW", "torch.optim.RMSprop",
+             "torch.optim.Optimizer", "torch.optim.optimizer.Optimizer"]
+
+
+def run_both(student, reference, device, factory, kwargs, cbs=None, steps=20):
+    seed = fresh_seed()
+    args = dict(factory=factory, kwargs=kwargs, device=str(device), steps=steps)
+    if cbs is not None:
+        args["cbs"] = cbs
+    got = student.scenario("trajectory", seed=seed, **args)
+    want = reference.scenario("trajectory", seed=seed, **args)
+    return seed, got, want
+
+
+def check_run(student, reference, device, factory, kwargs, cbs=None, check_state=False):
+    __tracebackhide__ = True
+    seed, got, want = run_both(student, reference, device, factory, kwargs, cbs)
+    shown = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+    what = f"{factory}(params, {shown})" if factory != "Optimizer" else f"Optimizer(params, {cbs}, {shown})"
+    hints = trajectory_hints(factory, kwargs, seed=seed, device=str(device), cbs=cbs)
+    compare_trajectory(got, want, what=what, device=device, hints=hints, check_state=check_state)
+
+
+# -- whole optimizers ----------------------------------------------------------------------------
+@pytest.mark.points(2)
+@pytest.mark.parametrize("kwargs", [dict(lr=0.05), dict(lr=0.03, mom=0.9)], ids=["plain", "momentum"])
+@pytest.mark.cpu_budget(10)
+def test_sgd(student, reference, device, kwargs):
+    """SGD, without and with (undampened) momentum: 20 steps equal fastai's."""
+    check_run(student, reference, device, "SGD", kwargs)
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("factory, kwargs", [
+    ("SGD", dict(lr=0.03, mom=0.8, wd=0.2)),
+    ("SGD", dict(lr=0.03, mom=0.8, wd=0.2, decouple_wd=False)),
+    ("RMSProp", dict(lr=0.01, wd=0.3)),
+    ("Adam", dict(lr=0.02, wd=0.3, decouple_wd=False)),
+], ids=["sgd-decoupled", "sgd-l2", "rmsprop-decoupled", "adam-l2"])
+@pytest.mark.cpu_budget(10)
+def test_weight_decay(student, reference, device, factory, kwargs):
+    """Decoupled weight decay (p *= 1 - lr*wd) and L2 regularisation (grad += wd*p)."""
+    check_run(student, reference, device, factory, kwargs)
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("kwargs", [dict(lr=0.01), dict(lr=0.005, mom=0.8, sqr_mom=0.9)],
+                         ids=["plain", "momentum"])
+@pytest.mark.cpu_budget(10)
+def test_rmsprop(student, reference, device, kwargs):
+    """RMSProp, without and with momentum: 20 steps equal fastai's."""
+    check_run(student, reference, device, "RMSProp", kwargs)
+
+
+@pytest.mark.points(3)
+@pytest.mark.cpu_budget(10)
+def test_adam_defaults(student, reference, device):
+    """Adam with fastai's defaults (mom=0.9, sqr_mom=0.99, eps=1e-5, wd=0.01, decoupled)."""
+    check_run(student, reference, device, "Adam", dict(lr=0.05))
+
+
+@pytest.mark.points(2)
+@pytest.mark.cpu_budget(10)
+def test_adam_hyperparameters(student, reference, device):
+    """Adam with other hyper-parameters (a large eps shows where it is added)."""
+    check_run(student, reference, device, "Adam", dict(lr=0.05, mom=0.8, sqr_mom=0.9, eps=0.1, wd=0.0))
+
+
+@pytest.mark.points(2)
+@pytest.mark.cpu_budget(10)
+def test_state_per_parameter(student, reference, device):
+    """Each parameter keeps its own state (grad_avg, sqr_avg, step); none for one without gradient."""
+    _, got, want = run_both(student, reference, device, "Adam", dict(lr=0.03, wd=0.0))
+    if type(got) is not dict or type(got.get("state")) is not list:
+        fail("Adam: the scenario did not return the optimizer's state; do not change the scenarios.")
+    compare_state(got["state"], want["state"], what="Adam(params, lr=0.03, wd=0.0) after 20 steps", device=device)
+
+
+@pytest.mark.points(2)
+@pytest.mark.cpu_budget(10)
+def test_generic_optimizer(student, reference, device):
+    """Optimizer(params, cbs, **hypers) takes missing hyper-parameters from the steppers' defaults."""
+    check_run(student, reference, device, "Optimizer", dict(lr=0.02),
+              cbs=["weight_decay", "average_grad", "momentum_step"])
+    check_run(student, reference, device, "Optimizer", dict(lr=0.01, wd=0.1, mom=0.7),
+              cbs=["l2_reg", ["average_grad", {"dampening": True}], "average_sqr_grad", "rms_prop_step"])
+    names = ["weight_decay", "l2_reg", "average_grad", "average_sqr_grad", "rms_prop_step"]
+    got = student.scenario("defaults", names)
+    want = reference.scenario("defaults", names)
+    for name in names:
+        mine = got.get(name) if type(got) is dict else None
+        if mine != want[name]:
+            fail(f"{name}.defaults is {mine!r}, which is wrong: it holds the stepper's default hyper-parameters "
+                 "(see its docstring).")
+
+
+@pytest.mark.points(1)
+def test_zero_grad(student, device):
+    """zero_grad() sets every gradient to zero."""
+    seed = fresh_seed()
+    got = student.scenario("zero_grad", seed=seed, device=str(device))
+    after = got.get("after") if type(got) is dict else None
+    if type(after) is not list or len(after) != 5:
+        fail("zero_grad: the scenario did not return the gradients; do not change the scenarios.")
+    for k, g in enumerate(after[:4]):
+        if g is None:
+            continue  # fastai zeroes in place; None is just as good for the next backward()
+        assert_tensor_close(g, torch.zeros_like(g), what=f"the gradient of parameter {k} after zero_grad()",
+                            dtype=torch.float64, device=device)
+    if after[4] is not None:
+        fail("zero_grad() gave a gradient to a parameter that had none.")
+
+
+# -- steppers one by one ---------------------------------------------------------------------------
+def _stepper_cases():
+    """(id, stepper, kwargs builder) -- kwargs get tensors shaped like p, made from a generator."""
+    def pos(g, shape, dtype):
+        return torch.rand(*shape, generator=g, dtype=dtype) * 2 + 0.1
+
+    return [
+        ("sgd_step", "sgd_step", lambda g, s, d: dict(lr=0.7)),
+        ("weight_decay", "weight_decay", lambda g, s, d: dict(lr=0.5, wd=0.6)),
+        ("weight_decay-off", "weight_decay", lambda g, s, d: dict(lr=0.5, wd=0.6, do_wd=False)),
+        ("l2_reg", "l2_reg", lambda g, s, d: dict(lr=0.5, wd=0.7)),
+        ("average_grad-first", "average_grad", lambda g, s, d: dict(mom=0.8)),
+        ("average_grad", "average_grad", lambda g, s, d: dict(mom=0.8, grad_avg=torch.randn(*s, generator=g, dtype=d))),
+        ("average_grad-dampened", "average_grad",
+         lambda g, s, d: dict(mom=0.7, dampening=True, grad_avg=torch.randn(*s, generator=g, dtype=d))),
+        ("average_sqr_grad-first", "average_sqr_grad", lambda g, s, d: dict(sqr_mom=0.9)),
+        ("average_sqr_grad", "average_sqr_grad", lambda g, s, d: dict(sqr_mom=0.9, sqr_avg=pos(g, s, d))),
+        ("average_sqr_grad-undampened", "average_sqr_grad",
+         lambda g, s, d: dict(sqr_mom=0.6, dampening=False, sqr_avg=pos(g, s, d))),
+        ("momentum_step", "momentum_step", lambda g, s, d: dict(lr=0.6, grad_avg=torch.randn(*s, generator=g, dtype=d) * 3)),
+        ("rms_prop_step", "rms_prop_step", lambda g, s, d: dict(lr=0.5, eps=1e-2, sqr_avg=pos(g, s, d))),
+        ("rms_prop_step-mom", "rms_prop_step",
+         lambda g, s, d: dict(lr=0.5, eps=1e-2, sqr_avg=pos(g, s, d), grad_avg=torch.randn(*s, generator=g, dtype=d))),
+        ("step_stat-first", "step_stat", lambda g, s, d: dict(lr=0.1)),
+        ("step_stat", "step_stat", lambda g, s, d: dict(step=6)),
+        ("adam_step-first", "adam_step",
+         lambda g, s, d: dict(lr=0.4, mom=0.9, sqr_mom=0.99, eps=0.05, step=1,
+                              grad_avg=torch.randn(*s, generator=g, dtype=d) * 0.1,
+                              sqr_avg=pos(g, s, d) * 0.001)),
+        ("adam_step", "adam_step",
+         lambda g, s, d: dict(lr=0.3, mom=0.8, sqr_mom=0.95, eps=0.05, step=4,
+                              grad_avg=torch.randn(*s, generator=g, dtype=d), sqr_avg=pos(g, s, d))),
+    ]
+
+
+CASES = _stepper_cases()
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_stepper(student, reference, device, case):
+    """One stepper called alone as fastai calls it, cb(p, **state_and_hypers); float64 and float32."""
+    check_stepper(student, reference, device, case, torch.float32)
+    try:
+        check_stepper(student, reference, device, case, torch.float64)
+    except CheckFailed as exc:  # right in float32 but not in float64: precision lost on the way
+        fail(f"{exc}\nIt looks like the computation runs in a lower precision than the parameter's (float64 "
+             "here) and is cast back: no .float(), .half() or .bfloat16() on the way.")
+
+
+def check_stepper(student, reference, device, case, dtype):
+    __tracebackhide__ = True
+    _, name, make = case
+    g = torch.Generator().manual_seed(fresh_seed())
+    shape = (3, 5)
+    p = (torch.randn(*shape, generator=g, dtype=dtype) * 2).to(device)
+    grad = (torch.randn(*shape, generator=g, dtype=dtype) * 3).to(device)
+    kwargs = {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in make(g, shape, dtype).items()}
+    got = student.scenario("run_stepper", name, p, grad, kwargs)
+    want = reference.scenario("run_stepper", name, p, grad, kwargs)
+    shown = ", ".join(f"{k}=<tensor>" if isinstance(v, torch.Tensor) else f"{k}={v}" for k, v in kwargs.items())
+    call = f"{name}(p, {shown}) [{str(dtype).replace('torch.', '')}]"
+    if type(got) is not dict or not {"p", "grad", "returned"} <= set(got):
+        fail(f"{call}: the scenario did not return the expected data; do not change the scenarios.")
+    assert_tensor_close(got["p"], want["p"], what=f"p after {call}", dtype=dtype, device=device)
+    assert_tensor_close(got["grad"], want["grad"], what=f"p.grad after {call}", dtype=dtype, device=device)
+    if want["returned"] is not None:  # a statistic: the returned dict is the new state
+        mine = got["returned"]
+        if type(mine) is not dict or set(mine) != set(want["returned"]):
+            fail(f"{call} must return a dict with the keys {sorted(want['returned'])}, but returned "
+                 f"{'a dict with ' + str(sorted(mine)) if type(mine) is dict else 'no dict'}.")
+        for key, value in want["returned"].items():
+            if isinstance(value, torch.Tensor):
+                assert_tensor_close(mine[key], value, what=f"{call}[{key!r}]", dtype=dtype, device=device)
+            elif type(mine[key]) is not int or mine[key] != value:
+                fail(f"{call} returned {key}={mine[key]!r}, which is wrong.")
+
+
+@pytest.mark.points(1)
+def test_debias(student):
+    """debias(mom, damp, step) = damp * (1 - mom**step) / (1 - mom)."""
+    for mom, damp, step in [(0.9, 0.1, 1), (0.9, 1.0, 3), (0.99, 0.01, 7), (0.5, 0.25, 2)]:
+        value = student.debias(mom, damp, step)
+        if isinstance(value, torch.Tensor) and value.numel() == 1:
+            value = float(value)
+        if not isclose(value, debias_ref(mom, damp, step)):
+            fail(f"debias({mom}, {damp}, {step}) returned {value!r}, which is wrong.")
+
+
+@pytest.mark.points(3)
+@pytest.mark.gate
+def test_from_scratch(student, device, student_sources):
+    """No torch.optim and no fastai: the optimizer is built from scratch (else no points)."""
+    ran = []
+    with student.recording_ops() as ops:
+        for factory, kwargs in [("SGD", dict(lr=0.05)), ("RMSProp", dict(lr=0.01, mom=0.5)), ("Adam", dict(lr=0.05))]:
+            try:  # only what runs matters here; the values are judged by the other checks
+                student.scenario("trajectory", seed=fresh_seed(), factory=factory, kwargs=kwargs,
+                                 device=str(device), steps=2)
+                ran.append(factory)
+            except StudentError:
+                pass
+    if not ran:
+        fail("None of SGD, RMSProp and Adam ran without an error, so nothing could be checked.")
+    assert_from_scratch(ops, student_sources, forbidden_names=FORBIDDEN, forbidden_ops=r"_fused_(adam|sgd)",
+                        forbidden_modules=["fastai", "fasttransform", "torch.optim"],
+                        modules_seen=student.imported_modules(), what="optimizers")
