@@ -197,7 +197,10 @@ def main(argv: list[str] | None = None) -> None:
     import torch  # noqa: F401  (imported, never used here: forking stays safe)
 
     for name in args.warm:
-        __import__(name)
+        try:
+            __import__(name)
+        except Exception:  # a warm-up is an optimisation; the worker imports what it needs itself
+            pass
     from . import _codec, _worker  # noqa: F401
 
     _codec._dtypes()

@@ -117,7 +117,8 @@ def exercises_to_grade(course: Course, entries: t.Sequence[Entry], wanted: t.Seq
 _LAUNCHER: t.Any = None
 
 
-def make_launcher(backend: str, fresh: bool, image: str | None, batch_id: str, device: str = "cpu") -> t.Any:
+def make_launcher(backend: str, fresh: bool, image: str | None, batch_id: str, device: str = "cpu",
+                  warm: t.Sequence[str] = ()) -> t.Any:
     """The worker launcher for a backend.
 
     ``fresh``: a new container (docker) or interpreter (local) per submission, paying the torch
@@ -128,12 +129,16 @@ def make_launcher(backend: str, fresh: bool, image: str | None, batch_id: str, d
     from .sandbox import LocalLauncher
 
     if backend == "docker":
-        cls = DockerLauncher if fresh else DockerForkLauncher
-        return cls(image or LOCAL_IMAGE, batch_id=batch_id, gpu=device == "cuda", owner_pid=os.getppid())
-    return LocalLauncher(unprivileged=True) if fresh else ForkServerLauncher(unprivileged=True)
+        if fresh:
+            return DockerLauncher(image or LOCAL_IMAGE, batch_id=batch_id, gpu=device == "cuda",
+                                  owner_pid=os.getppid())
+        return DockerForkLauncher(image or LOCAL_IMAGE, batch_id=batch_id, gpu=device == "cuda",
+                                  owner_pid=os.getppid(), warm=warm)
+    return LocalLauncher(unprivileged=True) if fresh else ForkServerLauncher(unprivileged=True, warm=warm)
 
 
-def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str, tmp: str, device: str = "cpu") -> None:
+def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str, tmp: str, device: str = "cpu",
+               warm: tuple[str, ...] = ()) -> None:
     """Runs once per pool process: quiet warnings, open the backend, import the checks' needs."""
     import signal
     import warnings
@@ -142,7 +147,7 @@ def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str, tmp:
     warnings.simplefilter("ignore")
     tempfile.tempdir = tmp  # every stage, scratch and slot folder: the parent removes them all
     global _LAUNCHER
-    _LAUNCHER = make_launcher(backend, fresh, image, batch_id, device)
+    _LAUNCHER = make_launcher(backend, fresh, image, batch_id, device, warm)
     import atexit
 
     atexit.register(lambda: getattr(_LAUNCHER, "shutdown", getattr(_LAUNCHER, "close", lambda: None))())
@@ -254,7 +259,8 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
     tmp = tempfile.mkdtemp(prefix="grade-batch-")
     os.chmod(tmp, 0o755)  # workers run as other uids and must reach their own folders inside
     pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_pool_init,
-                                  initargs=(backend, options.fresh_workers, options.image, batch_id, tmp, device))
+                                  initargs=(backend, options.fresh_workers, options.image, batch_id, tmp, device,
+                                            tuple(sorted({m for e in exercises for m in course.exercise(e).warm}))))
     interrupted = False
     try:
         with Progress(*columns, console=console, transient=False) as progress:

@@ -56,6 +56,12 @@ class Exercise:
     def stub(self) -> Path:
         return self.course_root / "exercises" / self.name
 
+    @property
+    def warm(self) -> tuple[str, ...]:
+        """Modules a warm fork server imports before forking workers (``worker_warm`` in
+        ``exercise.toml``), e.g. ``torch._dynamo``, which ``torch.optim`` imports on first use (~2 s)."""
+        return tuple(str(m) for m in self.config.get("worker_warm", []))
+
     def check_files(self, hidden: bool) -> list[Path]:
         files = sorted(self.public_checks.glob("test_*.py"))
         return files + (self.hidden_checks if hidden else [])

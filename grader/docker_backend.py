@@ -292,8 +292,8 @@ class DockerForkLauncher(_fork_server_base()):  # type: ignore[misc]
 
     def __init__(self, image: str = LOCAL_IMAGE, *, memory_mb: int = 5120, cpus: float = 1.0, pids: int = 512,
                  tmpfs_mb: int = 256, batch_id: str | None = None, gpu: bool = False,
-                 owner_pid: int | None = None) -> None:
-        super().__init__(unprivileged=True, uid_base=200_000)
+                 owner_pid: int | None = None, warm: t.Sequence[str] = ()) -> None:
+        super().__init__(unprivileged=True, uid_base=200_000, warm=warm)
         self.gpu, self.owner_pid = gpu, owner_pid
         import tempfile
 
@@ -323,7 +323,8 @@ class DockerForkLauncher(_fork_server_base()):  # type: ignore[misc]
         mounts[str(self.stage_dir)] = {"bind": "/stage", "mode": "ro"}
         mounts[str(self.slot / "io")] = {"bind": "/io", "mode": "rw"}
         self._container = self.client.containers.run(
-            self.image, [python, "-I", "-m", "grader._zygote", "--connect=/io/control.sock"], detach=True,
+            self.image, [python, "-I", "-m", "grader._zygote", "--connect=/io/control.sock",
+                         *(f"--warm={m}" for m in self.warm)], detach=True,
             network_mode="none", user="0:0", mem_limit=f"{self.memory_mb}m", memswap_limit=f"{self.memory_mb}m",
             pids_limit=self.pids, nano_cpus=int(self.cpus * 1e9), read_only=True, cap_drop=["ALL"],
             cap_add=["SETUID", "SETGID", "KILL", "CHOWN"], security_opt=["no-new-privileges"],

@@ -80,7 +80,7 @@ def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = 
         root = mutant_submission(exercise, mutant)
         temporary.append(root)
         subjects.append((f"mutant {mutant.stem}", root))
-    launcher = ForkServerLauncher(unprivileged=False)
+    launcher = ForkServerLauncher(unprivileged=False, warm=exercise.warm)
     hidden_functions: set[str] = set()
     try:
         status = console.status("") if console is not None else contextlib.nullcontext()

@@ -1,0 +1,191 @@
+"""Public checks for `keypoints`: run them with `grade check keypoints`.
+
+Three small examples, then the real thing: your KeypointModel is trained in the sandbox
+(``scenarios.train_keypoints``) and has to find the eyes of cat faces it has never seen. The
+check draws them with sunglasses where your ``glasses_transform`` puts them, and tells you where
+the picture is (``thug_cat.png``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from grader.sandbox import RemoteObject, StudentError
+from grader.scenarios import fresh_seed
+from grader.testing import assert_tensor_close, fail
+
+#: The mean distance (pixels) between predicted and true eyes that a trained model must beat.
+MAX_MEAN_ERROR_PX = 2.0
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _scenarios():
+    """``scenarios.py`` next to this file (the same code the sandbox runs), imported here."""
+    name = "keypoints_public_scenarios"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("scenarios.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.mark.points(1)
+def test_scale_points_example(student, device):
+    """Two points on a 50 x 30 image (width 50, height 30) to [-1, 1] and back."""
+    points = torch.tensor([[0.0, 30.0], [40.0, 6.0]], device=device)   # (x, y): bottom-left corner, ...
+    expected = torch.tensor([[-1.0, 1.0], [0.6, -0.6]], device=device)
+    size_swapped = points * 2 / torch.tensor([30.0, 50.0], device=device) - 1
+    assert_tensor_close(student.scale_points(points, (50, 30)), expected, what="scale_points(points, (50, 30))",
+                        hints={"img_size was read as (height, width); it is (width, height)": size_swapped})
+    assert_tensor_close(student.unscale_points(expected, (50, 30)), points, what="unscale_points(scaled, (50, 30))",
+                        hints={"img_size was read as (height, width); it is (width, height)":
+                               (expected + 1) * torch.tensor([30.0, 50.0], device=device) / 2})
+
+
+@pytest.mark.points(1)
+def test_flip_example(student, device):
+    """Mirroring a 64-pixel-wide image: x -> 64 - x, and the two eyes swap places."""
+    eyes = torch.tensor([[12.0, 30.0], [40.0, 28.0]], device=device)   # left eye, right eye
+    expected = torch.tensor([[24.0, 28.0], [52.0, 30.0]], device=device)
+    hints = {"the eyes were not swapped (after the flip, the old right eye is the left one)": expected.flip(0),
+             "x went to width - 1 - x; pixel centres sit at j + 0.5, so the mirror of x is width - x":
+                 expected - torch.tensor([1.0, 0.0], device=device)}
+    assert_tensor_close(student.flip_points_horizontal(eyes, 64), expected, what="flip_points_horizontal(eyes, 64)",
+                        hints=hints)
+
+
+@pytest.mark.points(1)
+def test_glasses_example(student, device):
+    """Level eyes: angle 0; right eye lower: a positive angle (y points down); width 2x the distance."""
+    left = torch.tensor([[20.0, 30.0], [20.0, 30.0]], device=device)
+    right = torch.tensor([[40.0, 30.0], [30.0, 40.0]], device=device)
+    out = student.glasses_transform(left, right)
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        fail("glasses_transform must return a tuple (center, angle_degrees, width).")
+    center, angle, width = out
+    assert_tensor_close(center, torch.tensor([[30.0, 30.0], [25.0, 35.0]], device=device), what="center")
+    assert_tensor_close(angle, torch.tensor([0.0, 45.0], device=device), what="angle_degrees",
+                        hints={"the angle is in radians": torch.tensor([0.0, math.pi / 4], device=device),
+                               "the angle has the wrong sign (y points down in images)":
+                                   torch.tensor([0.0, -45.0], device=device)})
+    assert_tensor_close(width, torch.tensor([40.0, 2 * math.sqrt(200.0)], device=device), what="width",
+                        hints={"the width is the eye distance itself, not 2.0 times it":
+                               torch.tensor([20.0, math.sqrt(200.0)], device=device)})
+
+
+@pytest.mark.points(4)
+@pytest.mark.check_timeout(60)
+@pytest.mark.cpu_budget(20)
+def test_thug_cat(student, device, artifacts):
+    """Your KeypointModel learns to find cat eyes (mean error <= 2 px at 64x64); see thug_cat.png."""
+    scn = _scenarios()
+    trained = student.scenario("train_keypoints", seed=fresh_seed(), device=str(device))
+    model = trained.get("model") if isinstance(trained, dict) else None
+    if not isinstance(model, RemoteObject):
+        fail("The scenario train_keypoints did not return a model (did you change scenarios.py?).")
+    images, eyes = scn.cat_faces(64, generator=torch.Generator().manual_seed(fresh_seed()))
+    model.eval()
+    pred = model(images.to(device))
+    if type(pred) is not torch.Tensor or tuple(pred.shape) != (64, 2, 2):
+        fail(f"The trained model returned {type(pred).__name__} {tuple(getattr(pred, 'shape', ()))} for 64 "
+             "images; (64, 2, 2) scaled points are expected.")
+    pred_px = (pred.detach().to("cpu", torch.float64) + 1) * 32  # scaled -> pixels of a 64 x 64 image
+    errors = (pred_px - eyes.double()).norm(dim=-1).mean(-1)  # per cat
+    mean_error = float(errors.mean()) if bool(torch.isfinite(errors).all()) else math.inf
+
+    shown = slice(0, 6)
+    glasses, problem = None, ""
+    try:
+        shown_eyes = pred_px[shown].float().to(device)
+        glasses = student.glasses_transform(shown_eyes[:, 0], shown_eyes[:, 1])
+        if (not isinstance(glasses, (tuple, list)) or len(glasses) != 3
+                or not all(type(g) is torch.Tensor for g in glasses)):
+            glasses, problem = None, "glasses_transform did not return three tensors"
+    except StudentError as exc:
+        problem = str(exc)
+    path = artifacts.path("thug_cat.png")
+    draw_thug_cats(images[shown], pred_px[shown], errors[shown], glasses, path)
+    with open(path, "rb") as f:
+        if f.read(8) != PNG_SIGNATURE:
+            fail("thug_cat.png is not a valid PNG file.")
+    if not mean_error <= MAX_MEAN_ERROR_PX:
+        fail(f"The trained model misses the eyes by {mean_error:.2f} pixels on average (at most "
+             f"{MAX_MEAN_ERROR_PX:g} is expected). It trains on targets from scale_points and, for mirrored "
+             "images, flip_points_horizontal; the head must be a sigmoid range. Look at thug_cat.png.")
+    if problem:
+        fail(f"The eyes are found, but the sunglasses could not be drawn: {problem}")
+
+
+# -- the picture ---------------------------------------------------------------------------------
+ZOOM = 5
+
+
+def _finite(value: object, default: float = 0.0, limit: float = 1e4) -> float:
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+    return max(-limit, min(limit, v)) if math.isfinite(v) else default
+
+
+def _sunglasses(center: tuple[float, float], angle_deg: float, width: float) -> list[list[tuple[float, float]]]:
+    """Polygons (pixel coordinates of the 64x64 image) of thug-life sunglasses."""
+    theta = math.radians(angle_deg)
+    cos, sin = math.cos(theta), math.sin(theta)
+
+    def place(u: float, v: float) -> tuple[float, float]:  # u along the glasses, v downwards
+        return center[0] + width * (u * cos - v * sin), center[1] + width * (u * sin + v * cos)
+
+    bar = [place(-0.5, -0.1), place(0.5, -0.1), place(0.5, -0.04), place(-0.5, -0.04)]
+    lenses = []
+    for mid in (-0.25, 0.25):
+        outline = [(mid - 0.2, -0.06), (mid + 0.2, -0.06)]
+        outline += [(mid + 0.2 * math.cos(t / 8 * math.pi), 0.13 * math.sin(t / 8 * math.pi)) for t in range(9)]
+        lenses.append([place(u, v) for u, v in outline])
+    return [bar, *lenses]
+
+
+def draw_thug_cats(images: torch.Tensor, eyes: torch.Tensor, errors: torch.Tensor,
+                   glasses: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None, path: Path) -> None:
+    """A row of cats with their predicted eyes (red rings) and sunglasses from ``glasses``."""
+    from PIL import Image, ImageDraw
+
+    n, _, h, w = images.shape
+    tile_w, tile_h = w * ZOOM, h * ZOOM
+    top = 26  # a line of legend above the cats
+    canvas = Image.new("RGB", (n * tile_w + (n + 1) * 8, top + tile_h + 16 + 28), (20, 20, 24))
+    legend = "red rings: the eyes your model finds;  sunglasses: where your glasses_transform puts them"
+    if glasses is None:
+        legend = "red rings: the eyes your model finds;  no sunglasses: glasses_transform did not work"
+    ImageDraw.Draw(canvas).text((10, 8), legend, fill=(230, 230, 230))
+    pixels = (images.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous()
+    for i in range(n):
+        tile = Image.frombytes("RGB", (w, h), bytes(pixels[i].flatten().tolist()))
+        tile = tile.resize((tile_w, tile_h), Image.NEAREST).convert("RGBA")
+        overlay = Image.new("RGBA", tile.size, (0, 0, 0, 0))
+        draw = ImageDraw.Draw(overlay)
+        if glasses is not None:
+            center, angle, width = (g.detach().to("cpu", torch.float64) for g in glasses)
+            try:
+                c = (_finite(center[i][0]), _finite(center[i][1]))
+                polygons = _sunglasses(c, _finite(angle[i]), _finite(width[i], limit=200.0))
+            except (IndexError, TypeError):
+                polygons = []
+            for polygon in polygons:
+                draw.polygon([(x * ZOOM, y * ZOOM) for x, y in polygon], fill=(10, 10, 10, 235))
+        for x, y in eyes[i].tolist():
+            x, y = _finite(x) * ZOOM, _finite(y) * ZOOM
+            draw.ellipse([x - 6, y - 6, x + 6, y + 6], outline=(255, 40, 40, 255), width=2)
+        tile = Image.alpha_composite(tile, overlay).convert("RGB")
+        left = 8 + i * (tile_w + 8)
+        canvas.paste(tile, (left, top + 8))
+        ImageDraw.Draw(canvas).text((left + 4, top + tile_h + 14), f"error {_finite(errors[i], math.inf):.2f} px",
+                                    fill=(230, 230, 230))
+    canvas.save(path, format="PNG")
