@@ -181,7 +181,8 @@ def find_forbidden_names(sources: t.Mapping[str, str], forbidden: t.Collection[s
             hit = None
             if isinstance(node, ast.Attribute) and node.attr in leaves and _chain_root(node) in aliases:
                 hit = f"{ast.unparse(node)}"
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:  # not the student's own `from .x`
+            elif (isinstance(node, ast.ImportFrom) and node.level == 0  # not the student's own `from .x`
+                  and (node.module or "").split(".")[0] in roots):  # nor `from mypackage import conv2d`
                 names = [a.name for a in node.names if a.name in leaves]
                 hit = f"from {node.module} import {names[0]}" if names else None
             elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
