@@ -1,0 +1,7 @@
+"""Mistake: the run never stops when the loss diverges (the 4x-best rule is missing)."""
+
+_solution_lr_find = lr_find
+
+
+def lr_find(trainer, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, beta=0.98):
+    return _solution_lr_find(trainer, start_lr, end_lr, num_it, False, beta)

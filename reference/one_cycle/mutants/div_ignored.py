@@ -1,0 +1,8 @@
+"""Mistake: the warm-up starts at lr_max (div ignored), so there is no warm-up at all."""
+
+
+def one_cycle_schedule(n_iter, lr_max, div=25., div_final=1e5, pct_start=0.25, moms=(0.95, 0.85, 0.95)):
+    lr_sched = combined_cos(pct_start, lr_max, lr_max, lr_max / div_final)
+    mom_sched = combined_cos(pct_start, *moms)
+    positions = [i / n_iter for i in range(n_iter)]
+    return [lr_sched(p) for p in positions], [mom_sched(p) for p in positions]
