@@ -1,0 +1,89 @@
+"""A U-Net on top of any encoder / Ein U-Net auf einem beliebigen Encoder (fastai's ``DynamicUnet``).
+
+A U-Net turns a classifier body (the *encoder*, e.g. a cut ResNet) into a segmentation model: for
+every pixel it predicts one score per class. The encoder shrinks the image step by step (stride 2
+convolutions, pooling) while it grows the number of channels. The *decoder* (Decoder) walks back
+up: every decoder block doubles the resolution again and gets a **skip connection**
+(Sprungverbindung) from the encoder activation that had exactly that resolution. That is how the
+fine detail of the early layers reaches the output.
+
+fastai's ``DynamicUnet`` finds the skip connections by itself, and so does your ``UNet``:
+
+1. **Find the size changes.** Run a dummy batch ``torch.zeros(1, in_channels, *img_size)``
+   through the encoder *layer by layer* (``nn.Sequential`` is iterable) and record the shape
+   after every layer. Layer ``i`` is a skip layer when its output width differs from the output
+   width of layer ``i + 1`` (it is the last layer before the size changes). Compare the **width**
+   (the last dimension), as fastai does. Do the dummy pass in ``eval()`` mode under
+   ``torch.no_grad()`` and put the encoder back into the mode it was in: building the model must
+   not change the encoder's weights or its BatchNorm running statistics.
+2. **Middle.** Two 3x3 convolutions (padding 1) with ReLU on the encoder's output: ``ni -> 2*ni
+   -> ni`` channels (``ni`` = channels of the encoder's output). The first decoder block thus
+   gets ``ni`` channels.
+3. **Decoder blocks** (``self.blocks``, an ``nn.ModuleList``, one block per skip layer, the
+   **deepest skip first**). A block that gets ``up_in_c`` channels from below and a skip with
+   ``x_in_c`` channels
+
+   - upsamples with ``nn.ConvTranspose2d(up_in_c, up_in_c // 2, kernel_size=2, stride=2)``
+     (twice the size, **half** the channels),
+   - resizes the result to the skip's height and width with ``F.interpolate(...,
+     mode="nearest")`` when they differ (odd sizes: 17 -> 9 -> 18, but the skip has 17),
+   - **concatenates** (verketten, ``torch.cat`` on the channel axis) the upsampled tensor and
+     the skip, ReLU,
+   - then two convolutions ``conv1``, ``conv2`` (``nn.Conv2d``, 3x3, padding 1), each followed
+     by a ReLU. ``conv1`` therefore has ``up_in_c // 2 + x_in_c`` input channels (fastai keeps
+     that many output channels, except in the last block, which halves them).
+
+   The block's output has the spatial size of its skip.
+4. **Back to the input size.** After the last block the activation has the size of the encoder's
+   first layer. If that differs from ``img_size`` (a stride-2 stem) upsample once more by 2; then,
+   if height or width still differ from the **input's** (odd sizes!), ``F.interpolate`` to the
+   input's height and width (``mode="nearest"``).
+5. **Head.** fastai concatenates the input image once more ("last cross"), then convolutions to
+   ``n_out`` channels; a 3x3 conv + ReLU and a final 1x1 conv to ``n_out`` work well.
+6. **Init.** Initialise the new convolutions with ``nn.init.kaiming_normal_`` and zero biases
+   (fastai's ``apply_init``): with PyTorch's default init a deep stack of ReLUs without
+   BatchNorm can die in a short training. Zeroing the last conv's weight (the model starts with
+   logits 0, "no opinion") makes training steadier still.
+
+The output has shape ``(N, n_out, H, W)``, the input's ``H`` and ``W``, for every ``H, W >= 32``
+(odd ones too), and the dtype and device of the input (after ``model.to(...)``/``model.double()``).
+
+What the checks rely on (keep these names): ``self.encoder`` is the given encoder (not a copy),
+``self.blocks`` is the ``nn.ModuleList`` of decoder blocks (deepest first) and each block has
+``conv1`` and ``conv2`` as described. Everything else (more layers, BatchNorm on the skip as
+fastai does) is up to you. Gradients must flow back into the encoder *through the skips*: do not
+``.detach()`` the stored activations.
+
+Forbidden: fastai (``DynamicUnet``, ``UnetBlock``, ``hook_outputs``, ...) and any other ready-made
+U-Net. Allowed: everything in ``torch.nn``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+
+
+class UNet(nn.Module):
+    """A U-Net on ``encoder`` with ``n_out`` output channels, built for images of ``img_size``.
+
+    ``encoder``: an ``nn.Sequential`` (e.g. ``create_body(resnet34())``); ``img_size``:
+    ``(height, width)`` used for the dummy pass that finds the skip layers. ``forward(x)`` maps
+    ``(N, C, H, W)`` to ``(N, n_out, H, W)`` for any ``H, W >= 32``.
+
+    Attributes the checks use: ``encoder`` (the given one), ``blocks`` (``nn.ModuleList`` of
+    decoder blocks, deepest skip first, each with ``conv1``/``conv2``).
+    """
+
+    def __init__(self, encoder: nn.Sequential, n_out: int, img_size: tuple[int, int]) -> None:
+        super().__init__()
+        # TODO: your code here
+        raise NotImplementedError("__init__: not implemented yet (exercise unet)")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, C, H, W)`` -> ``(N, n_out, H, W)``."""
+        # TODO: your code here
+        raise NotImplementedError("forward: not implemented yet (exercise unet)")
