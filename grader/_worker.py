@@ -39,14 +39,20 @@ class _Worker:
         self.ids = itertools.count(1)
         self.packages: dict[str, object] = {}
         self.import_errors: dict[str, dict[str, t.Any]] = {}
-        #: Modules loaded before any student code ran; what appears later is the student's doing.
-        self.baseline_modules = set(sys.modules)
+        #: Modules each student package brought in: while it was imported, and during calls of it
+        #: (or of objects it returned). Kept per package, because one worker serves all of a
+        #: student's exercises and a module one exercise may use can be forbidden in another.
+        self.package_modules: dict[str, set[str]] = {}
+        self.handle_package: dict[int, str] = {}
+        self.current_package: str | None = None
         self.scenario_modules: dict[str, types.ModuleType] = {}
 
     # -- handles -----------------------------------------------------------------------
     def to_handle(self, obj: object) -> dict[str, t.Any]:
         hid = next(self.ids)
         self.handles[hid] = obj
+        if self.current_package is not None:
+            self.handle_package[hid] = self.current_package
         kind = type(obj)
         try:
             text = object.__repr__(obj) if kind.__repr__ is object.__repr__ else repr(obj)
@@ -66,8 +72,10 @@ class _Worker:
         if name not in self.packages:
             if not name.isidentifier():
                 raise ValueError(f"bad package name {name!r}")
+            before = set(sys.modules)
             try:
                 self.packages[name] = importlib.import_module(name)
+                self.package_modules.setdefault(name, set()).update(set(sys.modules) - before)
             except BaseException as exc:  # SystemExit and KeyboardInterrupt included
                 self.import_errors[name] = self.describe(exc, "import")
                 raise _ImportFailed(self.import_errors[name]) from None
@@ -116,10 +124,14 @@ class _Worker:
                 api = sorted(n for n in dir(module) if not n.startswith("_"))
                 return {"ok": True, "value": api}, out_blobs
             if op == "modules":
-                new = sorted(str(m) for m in set(sys.modules) - self.baseline_modules)
+                self.package(header["package"])
+                new = sorted(str(m) for m in self.package_modules.get(header["package"], set()))
                 return {"ok": True, "value": new[:5000]}, out_blobs
             target = (self.from_handle(_codec.Handle(header["target"], "", "")) if header.get("target")
                       else self.package(header["package"]))
+            self.current_package = (self.handle_package.get(header["target"]) if header.get("target")
+                                    else header.get("package"))
+            modules_before = set(sys.modules)
             args = _codec.decode(header.get("args", []), blobs, self.from_handle)
             kwargs = _codec.decode(header.get("kwargs", {"$dict": []}), blobs, self.from_handle)
             if header.get("record_ops"):
@@ -140,9 +152,17 @@ class _Worker:
         except BaseException as exc:  # student code may raise anything, SystemExit included
             return {"ok": False, "error": self.describe(exc, "call"),
                     "ops": sorted(recorder.ops) if recorder else []}, []
+        finally:
+            self._attribute_modules(locals().get("modules_before"))
         if recorder is not None:
             reply["ops"] = sorted(recorder.ops)
         return reply, out_blobs
+
+    def _attribute_modules(self, before: set[str] | None) -> None:
+        """Charge modules imported during this request to the package it served (a tripwire)."""
+        if self.current_package is not None and before is not None:
+            self.package_modules.setdefault(self.current_package, set()).update(set(sys.modules) - before)
+        self.current_package = None
 
     def run_scenario(self, header: dict[str, t.Any], package: object, args: t.Any, kwargs: t.Any) -> object:
         """Run the public scenario ``header["path"][0]`` against the student's package.

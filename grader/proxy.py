@@ -72,7 +72,7 @@ class StudentPackage:
         return value
 
     def imported_modules(self) -> set[str]:
-        """Modules the worker imported since it started, before and during the student's code.
+        """Modules this package brought into the worker: at its import and during calls of it.
 
         A tripwire for "from scratch" rules (``fastai.learner`` showing up where fastai's Learner
         is forbidden); like every worker record it can be suppressed, so it backs up the source scan.

@@ -138,3 +138,19 @@ def test_state_dicts_are_data():
 
     state = as_data(torch.nn.Linear(2, 3).state_dict())
     assert type(state) is dict and sorted(state) == ["bias", "weight"]
+
+
+def test_imported_modules_are_charged_to_the_package_that_imported_them(course, tmp_path):
+    """One worker serves all of a student's exercises: a module one package may import (fasttransform
+    in `transforms`) must not count against another exercise's from-scratch rule."""
+    from grader.proxy import StudentPackage
+    from grader.sandbox import Sandbox
+
+    root = callbacks_submission(tmp_path, (REPO / "solutions" / "callbacks" / "callbacks.py").read_text())
+    (root / "other").mkdir()
+    (root / "other" / "__init__.py").write_text("import fastcore.basics\n\ndef later():\n    import fastcore.xtras\n")
+    with Sandbox(root, ["other", "callbacks"], LIMITS) as sandbox:
+        other, callbacks = StudentPackage(sandbox, "other", timeout=30), StudentPackage(sandbox, "callbacks", timeout=30)
+        other.later()
+        assert {"fastcore.basics", "fastcore.xtras"} <= other.imported_modules()
+        assert not any(m.startswith("fastcore") for m in callbacks.imported_modules())
