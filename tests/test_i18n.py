@@ -20,7 +20,8 @@ from grader.i18n import (MESSAGE_MODULES, Translator, audit_exercise, compile_po
 GRADER = REPO / "grader"
 #: Exercises whose check texts are translated in full; the others are a documented gap until
 #: their authors add checks/<name>/de.po (and reference/<name>/de.po), then they are held to it too.
-TRANSLATED = ("conv", "padding_stride", "callbacks")
+TRANSLATED = ("conv", "padding_stride", "callbacks", "basics", "batchnorm", "optimizers", "learner", "keypoints",
+              "transforms", "siamese")
 COURSE = find_course(REPO)
 
 
@@ -137,7 +138,15 @@ def test_errors_are_german_too():
 #: dtypes, exceptions, the from-scratch rule, traces). `python -m grader.i18n audit NAME` runs all.
 AUDITED = {"conv": ["flipped_kernel", "uses_f_conv2d", "squeezes_result", "bias_none_crashes"],
            "padding_stride": ["float_division", "no_argument_checks", "p_not_2p"],
-           "callbacks": ["events_out_of_order"]}
+           "callbacks": ["events_out_of_order"],
+           "basics": ["grads_missing_factor_2", "uses_at_operator", "relu_in_place", "precision_float32_in_float64"],
+           "batchnorm": ["eps_outside_sqrt", "stats_not_buffers", "params_not_trainable", "uses_f_batch_norm"],
+           "optimizers": ["no_bias_correction", "shared_state", "uses_torch_optim", "precision_float32_in_float64"],
+           "learner": ["naive_log_softmax", "dataloader_drops_last", "parameter_no_grad", "unweighted_metric_means"],
+           "keypoints": ["flip_no_eye_swap", "width_no_factor", "head_no_sigmoid_range", "uses_fastai_sigmoid_range"],
+           "transforms": ["pipeline_not_sorted", "categorize_returns_int", "setups_on_all_items",
+                          "uses_fasttransform_pipeline"],
+           "siamese": ["swapped_concat", "two_encoders", "splitter_swapped", "pairs_unbalanced"]}
 
 
 @pytest.mark.slow
