@@ -21,7 +21,7 @@ GRADER = REPO / "grader"
 #: Exercises whose check texts are translated in full; the others are a documented gap until
 #: their authors add checks/<name>/de.po (and reference/<name>/de.po), then they are held to it too.
 TRANSLATED = ("conv", "padding_stride", "callbacks", "basics", "batchnorm", "optimizers", "learner", "keypoints",
-              "transforms", "siamese")
+              "transforms", "siamese", "pooling", "one_cycle", "lr_find", "resnet", "unet", "cnn_learner")
 COURSE = find_course(REPO)
 
 
