@@ -16,7 +16,7 @@ __all__ = ["Limits", "apply_limits", "CHECK_IMPORT_TIMEOUT"]
 #: Seconds ``grade check`` waits for a student's worker to start and import the package (torch takes
 #: a few seconds, the student's own import well under one), so an endless loop at import is reported
 #: within this time. ``grade check --timeout`` raises it for exercises that import something heavy.
-CHECK_IMPORT_TIMEOUT = 30.0
+CHECK_IMPORT_TIMEOUT = 25.0  # 30 s from the student pressing enter, with the CLI start and the report
 
 
 @dataclass(frozen=True)
