@@ -18,7 +18,7 @@ from .sandbox import RemoteObject, StudentError
 
 __all__ = [
     "CheckFailed", "fail", "tolerances", "assert_tensor_close", "assert_int", "student_raises",
-    "assert_from_scratch", "find_forbidden_names", "find_forbidden_imports", "find_indirect_imports",
+    "assert_from_scratch", "find_forbidden_names", "precision_hints", "LOWER_PRECISION", "find_forbidden_imports", "find_indirect_imports",
 ]
 
 
@@ -129,6 +129,38 @@ def _hint(actual: torch.Tensor, expected: torch.Tensor,
         if isinstance(value, torch.Tensor) and _matches(actual, value, max(rtol, 1e-4), max(atol, 1e-4)):
             return f"\nIt looks like {description}."
     return ""
+
+
+#: The hint for a float64 result that is only float32-accurate (see :func:`precision_hints`).
+LOWER_PRECISION = ("the result is only about float32-accurate: part of it was computed in float32 (or float16/bfloat16, "
+                   "or TF32) instead of the input's float64")
+
+
+def precision_hints(hints: t.Mapping[str, t.Any], expected: torch.Tensor,
+                    dtype: torch.dtype) -> dict[str, t.Callable[[], torch.Tensor | None]]:
+    """``hints`` without those too close to the right answer to tell apart, plus a precision hint for float64.
+
+    Hints are matched within 1e-4, so a mistake that changes a float64 result by less than that (eps
+    outside the square root, on ordinary data) would be named for any slightly-off result. The
+    precision hint is the right answer itself: a float64 result that misses 1e-9 but meets 1e-4 was
+    computed in lower precision.
+    """
+    exp = expected.detach().to("cpu", torch.float64)
+    tol = 1e-4 * max(1.0, float(exp.abs().max())) if exp.numel() else 1e-4
+
+    def distinct(candidate: t.Any) -> t.Callable[[], torch.Tensor | None]:
+        def value() -> torch.Tensor | None:
+            v = candidate() if callable(candidate) else candidate
+            if isinstance(v, torch.Tensor) and v.shape == exp.shape and torch.allclose(
+                    v.detach().to("cpu", torch.float64), exp, rtol=1e-4, atol=tol):
+                return None
+            return v
+        return value
+
+    out = {d: distinct(c) for d, c in hints.items()}
+    if dtype == torch.float64:
+        out[LOWER_PRECISION] = lambda: exp
+    return out
 
 
 def assert_int(actual: object, expected: int, *, what: str, hints: t.Mapping[str, int] | None = None) -> None:

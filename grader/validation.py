@@ -131,9 +131,6 @@ def _validate_in_child(course_root: str, name: str, device: str) -> ValidationRe
     from .catalog import Course
 
     warnings.simplefilter("ignore")
-    import torch
-
-    torch.set_num_threads(1)  # one exercise per core
     return validate_exercise(Course(Path(course_root)).exercise(name), device=device)
 
 

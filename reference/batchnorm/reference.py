@@ -10,6 +10,8 @@ import typing as t
 import torch
 from torch import nn
 
+from grader.testing import precision_hints
+
 Hints = dict[str, t.Callable[[], torch.Tensor]]
 
 
@@ -93,31 +95,5 @@ def running_mistakes(x, running_mean, running_var, *, momentum, which: int) -> H
     return out
 
 
-PRECISION = ("the result is only about float32-accurate: part of it was computed in float32 (or float16/bfloat16, "
-             "or TF32) instead of the input's float64")
-
-
-def with_precision(hints: t.Mapping[str, t.Any], expected: torch.Tensor, dtype: torch.dtype) -> Hints:
-    """``hints`` without those too close to the right answer to tell apart, plus a precision hint for float64.
-
-    Hints are matched within 1e-4, so a mistake that changes a float64 result by less than that (eps
-    outside the square root, on ordinary data) would be named for any slightly-off result. The
-    precision hint is the right answer itself: a float64 result that misses 1e-9 but meets 1e-4 was
-    computed in lower precision.
-    """
-    exp = expected.detach().to("cpu", torch.float64)
-    tol = 1e-4 * max(1.0, float(exp.abs().max())) if exp.numel() else 1e-4
-
-    def distinct(candidate: t.Any) -> t.Callable[[], torch.Tensor | None]:
-        def value() -> torch.Tensor | None:
-            v = candidate() if callable(candidate) else candidate
-            if isinstance(v, torch.Tensor) and v.shape == exp.shape and torch.allclose(
-                    v.detach().to("cpu", torch.float64), exp, rtol=1e-4, atol=tol):
-                return None
-            return v
-        return value
-
-    out: Hints = {d: distinct(c) for d, c in hints.items()}  # type: ignore[misc]
-    if dtype == torch.float64:
-        out[PRECISION] = lambda: exp
-    return out
+# Hints without those too close to the right answer, plus "computed in lower precision" for float64.
+with_precision = precision_hints
