@@ -31,6 +31,7 @@ class StudentPackage:
         #: CPU seconds one scenario call may use (the ``cpu_budget`` marker); ``None``: no extra limit.
         self.cpu_budget: float | None = None
         self._scenarios = scenarios
+        self._source: str | None = None
         #: Names of the aten ops recorded inside :meth:`recording_ops` blocks.
         self.ops_seen: set[str] = set()
         self._recording = 0
@@ -60,16 +61,17 @@ class StudentPackage:
         and within the check's timeout and CPU budget. The result is data, and only a claim:
         compare it with ``reference.scenario(...)`` or evaluate it here (CONTRIBUTING.md).
         """
-        if self._scenarios is None or not self._scenarios.is_file():
-            raise ExerciseConfigError(f"Exercise {self._name!r} has no scenarios.py next to its checks.")
-        extra = {"source": self._scenarios.read_text(encoding="utf-8"),
-                 "filename": f"checks/{self._name}/scenarios.py", "seed": int(seed),
-                 "cpu_budget": self.cpu_budget}
-        value, ops = self._sandbox.call_with_ops("scenario", package=self._name, path=[name], args=args,
-                                                 kwargs=kwargs, record_ops=self._recording > 0,
-                                                 timeout=self.timeout, what=f"scenario {name!r}", extra=extra)
-        self.ops_seen.update(ops)
-        return value
+        extra = {"source": self._scenario_source(), "filename": f"checks/{self._name}/scenarios.py",
+                 "seed": int(seed), "cpu_budget": self.cpu_budget}
+        return self._request("scenario", [name], args, kwargs, what=f"scenario {name!r}", extra=extra)
+
+    def _scenario_source(self) -> str:
+        """The text of ``scenarios.py``, read once per package (every scenario call sends it)."""
+        if self._source is None:
+            if self._scenarios is None or not self._scenarios.is_file():
+                raise ExerciseConfigError(f"Exercise {self._name!r} has no scenarios.py next to its checks.")
+            self._source = self._scenarios.read_text(encoding="utf-8")
+        return self._source
 
     def imported_modules(self) -> set[str]:
         """Modules this package brought into the worker: at its import and during calls of it.
@@ -93,9 +95,11 @@ class StudentPackage:
             self.ops_seen = previous | seen
 
     def _request(self, op: str, path: list[str], args: t.Sequence[t.Any] = (),
-                 kwargs: dict[str, t.Any] | None = None) -> t.Any:
+                 kwargs: dict[str, t.Any] | None = None, what: str | None = None,
+                 extra: dict[str, t.Any] | None = None) -> t.Any:
         value, ops = self._sandbox.call_with_ops(op, package=self._name, path=path, args=args, kwargs=kwargs,
-                                                 record_ops=self._recording > 0, timeout=self.timeout)
+                                                 record_ops=self._recording > 0, timeout=self.timeout,
+                                                 what=what, extra=extra)
         self.ops_seen.update(ops)
         return value
 
