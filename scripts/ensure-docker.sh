@@ -11,8 +11,8 @@ fi
 if ! command -v dockerd >/dev/null 2>&1; then
   echo "ensure-docker: installing docker.io …" >&2
   export DEBIAN_FRONTEND=noninteractive
-  (apt-get install -y -q docker.io >/tmp/ensure-docker-apt.log 2>&1 \
-    || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q docker.io >/tmp/ensure-docker-apt.log 2>&1)) \
+  (apt-get -o DPkg::Lock::Timeout=300 install -y -q docker.io >/tmp/ensure-docker-apt.log 2>&1 \
+    || (apt-get update -q >/dev/null 2>&1 && apt-get -o DPkg::Lock::Timeout=300 install -y -q docker.io >/tmp/ensure-docker-apt.log 2>&1)) \
     || { echo "ensure-docker: apt-get install docker.io failed (see /tmp/ensure-docker-apt.log)" >&2; exit 1; }
 fi
 if ! pgrep -x dockerd >/dev/null 2>&1; then
