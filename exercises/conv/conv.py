@@ -13,9 +13,10 @@ left *and* right. The output has shape ``(N, O, H_out, W_out)`` with::
 
     H_out = floor((H + 2*pH - dH*(kH - 1) - 1) / sH) + 1     (same for W)
 
-Forbidden here: ``F.conv2d``, ``torch.conv2d``, ``nn.Conv2d``, ``torch.convolution`` and the
-transposed convolutions. Allowed: ``F.pad``, ``F.unfold``, ``Tensor.unfold``, ``as_strided``,
-``einsum``, plain loops.
+Forbidden here: ``F.conv2d``, ``torch.conv2d``, ``nn.Conv2d``, ``torch.convolution``, the
+transposed convolutions and every other built-in convolution (``conv1d``, ``conv3d``, the ops under
+``torch.ops.aten``, ...): using one voids all points of this exercise. Allowed: ``F.pad``,
+``F.unfold``, ``Tensor.unfold``, ``as_strided``, ``einsum``, plain loops.
 """
 
 from __future__ import annotations

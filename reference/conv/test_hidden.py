@@ -1,6 +1,8 @@
 """Hidden checks for `conv`: the student's conv2d against torch's, in float64.
 
-Every input is non-square and every kernel too (H != W, kH != kW), so swapped axes show.
+Every input is non-square and every kernel too (H != W, kH != kW), so swapped axes show. The
+inputs' values are drawn afresh on every grading run (``_SALT``): answers a submission recorded in
+one run (its output is shown to the student) are of no use in the next.
 """
 
 import random
@@ -8,19 +10,20 @@ import random
 import pytest
 import torch
 
-from grader.testing import assert_from_scratch, assert_tensor_close
-from reference.conv.reference import conv2d_ref, mistakes
-
-FORBIDDEN = ["torch.nn.functional.conv2d", "torch.conv2d", "torch.nn.Conv2d", "torch.convolution",
-             "torch._convolution", "torch.nn.functional.conv_transpose1d", "torch.nn.functional.conv_transpose2d",
-             "torch.nn.functional.conv_transpose3d", "torch.nn.ConvTranspose2d"]
+from grader.sandbox import WorkerError
+from grader.scenarios import fresh_seed
+from grader.testing import assert_from_scratch, assert_tensor_close, fail
+from reference.conv.reference import EVERY_CONVOLUTION, FORBIDDEN, FORBIDDEN_MODULES, conv2d_ref, mistakes
 
 #: aten ops that compute a convolution (every backend), but not e.g. ``aten::_convert_indices_from_coo_to_csr``.
 CONV_OPS = r"convolution|::_?conv(\d|_)|slow_conv|thnn_conv"
 
+#: Drawn once per grading run and mixed into every input's seed.
+_SALT = fresh_seed()
+
 
 def _randn(*shape, seed, device, dtype=torch.float32):
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype).to(device)
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(_SALT + seed), dtype=dtype).to(device)
 
 
 def check_conv(student, x, w, bias=None, **options):
@@ -148,11 +151,22 @@ def test_full_precision(student, device, dtype):
 
 
 @pytest.mark.points(3)
+@pytest.mark.gate
 def test_from_scratch(student, device, student_sources):
-    """A correct conv2d without any built-in convolution, direct or indirect."""
+    """No built-in convolution, direct or indirect (else no points)."""
     x, w = _randn(2, 2, 7, 6, seed=32, device=device), _randn(3, 2, 3, 2, seed=33, device=device)
-    with student.recording_ops() as ops:
-        check_conv(student, x, w)
-        check_conv(student, x, w, _randn(3, seed=34, device=device), stride=(2, 1), padding=(1, 0), dilation=(1, 2))
+    calls = [{}, {"bias": _randn(3, seed=34, device=device), "stride": (2, 1), "padding": (1, 0), "dilation": (1, 2)}]
+    ran = False
+    with student.recording_ops() as ops:  # only what runs matters here: the values are judged by the other checks
+        for options in calls:
+            try:
+                student.conv2d(x, w, **options)
+                ran = True
+            except WorkerError:
+                pass
+    # The verdict: the source scan (every file, read in full). The aten ops are a tripwire on top.
     assert_from_scratch(ops, student_sources, forbidden_names=FORBIDDEN, forbidden_ops=CONV_OPS,
-                        what="conv2d")
+                        forbidden_modules=FORBIDDEN_MODULES, modules_seen=student.imported_modules(), what="conv2d")
+    assert_from_scratch((), student_sources, forbidden_names=EVERY_CONVOLUTION, what="conv2d")
+    if not ran:
+        fail("conv2d raised an error on every call, so it could not be checked that it is written from scratch.")
