@@ -23,9 +23,9 @@ unbiased one. In evaluation mode (``model.eval()``, ``self.training`` is False) 
 normalises with ``running_mean`` and ``running_var`` instead, and does not update them.
 
 Forbidden here: ``F.batch_norm``, ``torch.batch_norm``, ``nn.BatchNorm1d/2d/3d`` (not even as a
-base class or a wrapped attribute), ``F.instance_norm`` and fastai's ``BatchNorm``; the checks
-also record the PyTorch operations your code runs. Allowed: ``mean``, ``var``, ``sqrt``,
-``rsqrt``, broadcasting.
+base class or a wrapped attribute), ``F.instance_norm``, fastai's ``BatchNorm`` and every other
+built-in batch or instance norm (the ops under ``torch.ops.aten`` too): using one voids all points
+of this exercise. Allowed: ``mean``, ``var``, ``sqrt``, ``rsqrt``, broadcasting.
 """
 
 from __future__ import annotations

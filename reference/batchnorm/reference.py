@@ -11,8 +11,21 @@ import torch
 from torch import nn
 
 from grader.testing import precision_hints
+from reference.conv.reference import torch_names
 
 Hints = dict[str, t.Callable[[], torch.Tensor]]
+
+#: The batch norms the exercise names (EXERCISES.md, the stub); the gate's message lists these.
+FORBIDDEN = ["torch.nn.functional.batch_norm", "torch.batch_norm", "torch.native_batch_norm",
+             "torch.nn.BatchNorm1d", "torch.nn.BatchNorm2d", "torch.nn.BatchNorm3d", "torch.nn.LazyBatchNorm2d",
+             "torch.nn.SyncBatchNorm", "torch.nn.modules.batchnorm._BatchNorm",
+             "torch.nn.modules.batchnorm._NormBase", "torch.nn.functional.instance_norm", "torch.instance_norm",
+             "torch.nn.InstanceNorm2d", "torch.cudnn_batch_norm"]
+#: Every other batch or instance norm torch has (aten kernels such as _native_batch_norm_legit, the
+#: lazy and sync layers, their private bases): each computes the layer, so each is a way around the rule.
+EVERY_BATCH_NORM = torch_names(r"batch_?norm|instance_?norm|normbase")
+#: fastai's BatchNorm wraps torch's; fastai has no business in this exercise.
+FORBIDDEN_MODULES = ["fastai", "fasttransform"]
 
 
 def f64(x: torch.Tensor) -> torch.Tensor:
