@@ -11,7 +11,30 @@ import warnings
 import torch
 import torch.nn.functional as F
 
+from reference.conv.reference import torch_names
+
 Hints = dict[str, t.Callable[[], torch.Tensor]]
+
+#: The poolings the exercise names (EXERCISES.md, the stub); the gate's message lists these.
+FORBIDDEN = [
+    "torch.nn.functional.max_pool1d", "torch.nn.functional.max_pool2d", "torch.nn.functional.max_pool3d",
+    "torch.nn.functional.max_pool2d_with_indices", "torch.nn.functional.avg_pool1d",
+    "torch.nn.functional.avg_pool2d", "torch.nn.functional.avg_pool3d", "torch.nn.functional.adaptive_avg_pool1d",
+    "torch.nn.functional.adaptive_avg_pool2d", "torch.nn.functional.adaptive_max_pool1d",
+    "torch.nn.functional.adaptive_max_pool2d", "torch.nn.functional.adaptive_max_pool2d_with_indices",
+    "torch.nn.functional.lp_pool2d", "torch.nn.functional.fractional_max_pool2d",
+    "torch.nn.MaxPool2d", "torch.nn.AvgPool2d", "torch.nn.AdaptiveAvgPool2d", "torch.nn.AdaptiveMaxPool2d",
+    "torch.nn.LPPool2d", "torch.nn.FractionalMaxPool2d", "torch.max_pool2d", "torch.max_pool1d",
+    "torch.avg_pool1d", "torch.adaptive_avg_pool1d", "torch.adaptive_max_pool1d",
+    "torch.max_pool1d_with_indices", "torch.quantized_max_pool2d", "torch._C._nn.avg_pool2d",
+    "torch._C._nn.adaptive_avg_pool2d", "fastai.layers.AdaptiveConcatPool2d",
+]
+#: Every other pooling torch has (3d and 1d versions, aten kernels such as _adaptive_avg_pool2d,
+#: private bases such as _MaxPoolNd): each computes a pooling, so each is a way around the rule.
+#: (Unpooling is not pooling.)
+EVERY_POOLING = torch_names(r"pool", exclude=r"unpool")
+#: fastai is the reference of AdaptiveConcatPool2d; it has no business in this exercise.
+FORBIDDEN_MODULES = ["fastai", "fasttransform"]
 
 
 def pair(v: t.Any) -> tuple[int, int]:

@@ -41,9 +41,9 @@ all of them):
 Forbidden here (from scratch): every built-in pooling, e.g. ``F.max_pool2d``, ``F.avg_pool2d``,
 ``F.adaptive_avg_pool2d``, ``F.adaptive_max_pool2d``, ``nn.MaxPool2d``, ``nn.AvgPool2d``,
 ``nn.AdaptiveAvgPool2d``, ``nn.AdaptiveMaxPool2d``, ``torch.max_pool2d``, and fastai's
-``AdaptiveConcatPool2d`` (no fastai at all). Allowed: ``F.pad``, ``Tensor.unfold``, ``F.unfold``,
-slicing, ``max``/``amax``, ``sum``, ``mean``, ``torch.stack``, ``torch.cat``, loops over output
-positions.
+``AdaptiveConcatPool2d`` (no fastai at all): using one voids all points of this exercise.
+Allowed: ``F.pad``, ``Tensor.unfold``, ``F.unfold``, slicing, ``max``/``amax``, ``sum``,
+``mean``, ``torch.stack``, ``torch.cat``, loops over output positions.
 """
 
 from __future__ import annotations
