@@ -3,8 +3,11 @@
 The checks cannot send a trainer object to your code, so the scenario builds it next to your code:
 ``ScriptedTrainer`` plays a training run whose loss is a made-up function of the learning rate (a
 *loss script*: falling, noisy, diverging, or turning NaN), with random shape and noise drawn from
-``script_seed``. It records every call your code makes. The checks run the same scenario against
-fastai's LRFinder and compare the two runs step by step.
+``script_seed``. The loss also depends on how far the model has been trained (``trained``: one more
+batch per ``train_step``; ``save_state``/``restore_state`` save and restore it), so a second
+``lr_find`` on the same trainer shows whether the first one put the model back where it was. It
+records every call your code makes (for the public checks' messages). The checks run the same
+scenario against fastai's LRFinder and compare the two runs step by step.
 """
 
 from __future__ import annotations
@@ -16,7 +19,13 @@ SCRIPTS = ("falling", "noisy", "diverging", "nan", "realistic")
 
 
 class ScriptedTrainer:
-    """``train_step(lr)`` returns the next loss of a script; ``save_state``/``restore_state`` are recorded.
+    """``train_step(lr)`` returns the next loss of a script; ``save_state``/``restore_state`` work on ``trained``.
+
+    ``trained`` is the model's state: the number of batches it has been trained for (it starts at a
+    number drawn from ``script_seed``; every ``train_step`` adds one, and the loss falls a little
+    with it). ``save_state()`` remembers it, ``restore_state()`` goes back to what was saved (and
+    does nothing when nothing was saved). The noise goes on from call to call, like the batches of
+    a data loader, whatever is saved or restored.
 
     ``calls`` lists every call in order: ``["save"]``, ``["step", lr, loss]``, ``["restore"]``.
     """
@@ -27,7 +36,8 @@ class ScriptedTrainer:
         rng = random.Random(script_seed)
         self.script = script
         self.calls: list[list] = []
-        self.steps = 0
+        self.trained = rng.randint(20, 200)                # batches the model was trained for before
+        self._saved: int | None = None
         self._rng = random.Random(rng.randrange(2**32))  # noise, drawn call after call
         lo, hi = math.log10(start_lr), math.log10(end_lr)
         span = hi - lo
@@ -45,37 +55,46 @@ class ScriptedTrainer:
             self.diverge = hi - span * rng.uniform(0.05, 0.15)
         self.nan_from = hi - span * rng.uniform(0.1, 0.25) if script == "nan" else math.inf
 
-    def loss_at(self, lr: float, step: int, noise: float) -> float:
+    def loss_at(self, lr: float, trained: int, noise: float) -> float:
+        """The loss of one batch at learning rate ``lr`` for a model trained ``trained`` batches."""
         x = math.log10(lr)
         if x >= self.nan_from:
             return math.nan
         falling = 1.0 - self.drop / (1.0 + math.exp(-(x - self.center) / self.width))
         blowup = math.exp(min(self.steep * (x - self.diverge), 50.0))
-        progress = 1.0 - 0.001 * step
-        return self.base * (falling * progress + blowup) * max(0.05, 1.0 + self.noise * noise)
+        progress = 1.0 - 0.001 * trained
+        # a small ripple in log(lr): a batch trained at another learning rate than recorded shows
+        ripple = 1.0 + 0.004 * math.sin(1000.0 * math.log(lr))
+        return self.base * (falling * progress + blowup) * ripple * max(0.05, 1.0 + self.noise * noise)
 
     def train_step(self, lr):
         lr = float(lr)
-        loss = self.loss_at(lr, self.steps, self._rng.gauss(0.0, 1.0))
-        self.steps += 1
+        loss = self.loss_at(lr, self.trained, self._rng.gauss(0.0, 1.0))
+        self.trained += 1
         self.calls.append(["step", lr, loss])
         return loss
 
     def save_state(self):
+        self._saved = self.trained
         self.calls.append(["save"])
 
     def restore_state(self):
+        if self._saved is not None:
+            self.trained = self._saved
         self.calls.append(["restore"])
 
 
-def run_lr_find(impl, *, script, script_seed, seed=None, **options):
-    """``impl.lr_find(trainer, **options)`` on a ``ScriptedTrainer``: its result and the trainer's calls.
+def run_lr_find(impl, *, script, script_seed, seed=None, runs=1, **options):
+    """``impl.lr_find(trainer, **options)`` ``runs`` times on one ``ScriptedTrainer``.
 
-    ``seed`` is the grader's run seed; the loss script depends on ``script_seed`` only.
+    Returns ``{"result": first result, "results": [every result], "calls": the trainer's calls}``.
+    Each run starts from the state the one before left behind: with ``save_state``/``restore_state``
+    in the right places, that is the state the first one started from. ``seed`` is the grader's
+    run seed; the loss script depends on ``script_seed`` only.
     """
     trainer = ScriptedTrainer(script, script_seed, options.get("start_lr", 1e-7), options.get("end_lr", 10.0))
-    result = impl.lr_find(trainer, **options)
-    return {"result": result, "calls": trainer.calls}
+    results = [impl.lr_find(trainer, **options) for _ in range(runs)]
+    return {"result": results[0], "results": results, "calls": trainer.calls}
 
 
 def lr_find_with_suggestions(impl, *, script, script_seed, num_it=100, seed=None):

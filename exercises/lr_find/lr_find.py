@@ -32,13 +32,17 @@ The conventions (fastai's, every one is checked):
   ``stop_div`` and ``smooth_k > 4 * best``, stop. The batch that diverged **is** recorded (its lr
   and smoothed loss are the last entries). Otherwise stop after ``num_it`` batches.
 - **State**: ``save_state()`` exactly once, before the first ``train_step``; ``restore_state()``
-  exactly once, after the last one, also when the run stopped early.
+  exactly once, after the last one, also when the run stopped early. (The checks see this in
+  the numbers: they run ``lr_find`` twice on the same trainer, and the second run must start
+  from the model the first one started from.)
 
 Then, as in ``Learner.lr_find``, the suggestions look at a *window* of the curve (the first
 batches are noise, the last ones exploded) and pick a learning rate from it.
 
 Rules: plain Python (``math``) is enough; torch is allowed. Forbidden: importing fastai (or
-fasttransform) in any way, re-exporting or wrapping fastai's functions. The checks run your code
+fasttransform) in any way, re-exporting or wrapping fastai's functions (``valley``, ``minimum``
+and ``steep`` included); breaking this rule costs all points of the exercise (dynamic code such
+as ``exec``, ``eval``, ``importlib`` or ``__import__`` counts as breaking it). The checks run your code
 with scripted loss sequences (falling, noisy, diverging, NaN) and compare every recorded value
 with fastai's ``LRFinder`` (relative tolerance 1e-5), and the suggestions with fastai's
 ``valley``, ``minimum`` and ``steep``. (fastai raises ``num_it`` below 6 to 6; the checks never

@@ -127,14 +127,20 @@ def near_threshold(losses: t.Sequence[float], stop_div: bool = True) -> bool:
 
 def lr_find_variant(trainer: t.Any, start_lr: float = 1e-7, end_lr: float = 10, num_it: int = 100,
                     stop_div: bool = True, beta: float = 0.98, *, bias_correction: bool = True,
-                    schedule: str = "exp", stop: str = "after_record", restore_early: bool = True,
-                    raw: bool = False) -> tuple[list[float], list[float]]:
-    """A plain-Python lr_find with one mistake switched on (the defaults are fastai's behaviour)."""
+                    schedule: str = "exp", stop: str = "after_record", save: str = "first",
+                    restore: str = "last", raw: bool = False) -> tuple[list[float], list[float]]:
+    """A plain-Python lr_find with one mistake switched on (the defaults are fastai's behaviour).
+
+    ``save``: "first" (before the first batch), "after_first" (after it) or "never";
+    ``restore``: "last" (after the last batch), "not_when_early" (skipped when the run stops early)
+    or "never".
+    """
     num_it = max(num_it, 6)
     lrs: list[float] = []
     losses: list[float] = []
     avg, best = 0.0, math.inf
-    trainer.save_state()
+    if save == "first":
+        trainer.save_state()
     for i in range(num_it):
         if schedule == "exp":
             lr = start_lr * (end_lr / start_lr) ** (i / num_it)
@@ -143,6 +149,8 @@ def lr_find_variant(trainer: t.Any, start_lr: float = 1e-7, end_lr: float = 10, 
         else:  # "n_minus_1"
             lr = start_lr * (end_lr / start_lr) ** (i / (num_it - 1))
         loss = float(trainer.train_step(lr))
+        if save == "after_first" and i == 0:
+            trainer.save_state()
         avg = beta * avg + (1 - beta) * loss
         smooth = loss if raw else (avg / (1 - beta ** (i + 1)) if bias_correction else avg)
         if stop == "before_record" and stop_div and smooth > 4 * min(best, smooth):
@@ -151,10 +159,11 @@ def lr_find_variant(trainer: t.Any, start_lr: float = 1e-7, end_lr: float = 10, 
         losses.append(smooth)
         best = min(best, smooth) if not math.isnan(smooth) else best
         if stop == "after_record" and stop_div and smooth > 4 * best:
-            if not restore_early:
+            if restore == "not_when_early":
                 return lrs, losses
             break
-    trainer.restore_state()
+    if restore != "never":
+        trainer.restore_state()
     return lrs, losses
 
 
@@ -170,13 +179,27 @@ LR_FIND_MISTAKES = {
         dict(stop="before_record"),
 }
 
+#: Mistakes in the order of save_state/train_step/restore_state; they show in a second run.
+ORDER_MISTAKES = {
+    "save_state() is called after the first train_step (that batch has already changed the model)":
+        dict(save="after_first"),
+    "restore_state() is skipped when the run stops early": dict(restore="not_when_early"),
+    "restore_state() is never called": dict(restore="never"),
+    "save_state() is never called, so restore_state() has nothing to go back to": dict(save="never"),
+}
 
-def mistake_runs(script: str, script_seed: int, options: dict[str, t.Any]
+
+def mistake_runs(script: str, script_seed: int, options: dict[str, t.Any], runs: int = 1,
+                 mistakes: t.Mapping[str, dict[str, t.Any]] = LR_FIND_MISTAKES,
                  ) -> dict[str, t.Callable[[], dict[str, t.Any]]]:
-    """``{description: () -> {"result": (lrs, losses), "calls": [...]}}`` for each known mistake."""
+    """``{description: () -> the scenario's result}`` for each known mistake, run here.
+
+    Each run is what ``run_lr_find`` returns for a plain-Python lr_find with that one mistake, on
+    the same loss script (``runs`` runs on one trainer).
+    """
     def run(variant: dict[str, t.Any]) -> dict[str, t.Any]:
         trainer = scenarios().ScriptedTrainer(script, script_seed, options.get("start_lr", 1e-7),
                                               options.get("end_lr", 10.0))
-        result = lr_find_variant(trainer, **options, **variant)
-        return {"result": result, "calls": trainer.calls}
-    return {k: (lambda v=v: run(v)) for k, v in LR_FIND_MISTAKES.items()}
+        results = [lr_find_variant(trainer, **options, **variant) for _ in range(runs)]
+        return {"result": results[0], "results": results, "calls": trainer.calls}
+    return {k: (lambda v=v: run(v)) for k, v in mistakes.items()}

@@ -2,8 +2,15 @@
 
 Every run uses a fresh seed for its loss script, so no canned answer can match; the same script
 runs here against ``implementation.py`` (fastai's LRFinder/Recorder/valley/minimum/steep), and the
-two runs are compared step by step: the learning rates given to ``train_step``, the returned
-``(lrs, losses)`` and the order of ``save_state``/``train_step``/``restore_state``.
+two runs are compared step by step: the returned ``(lrs, losses)``, and for the save/restore order
+a second run on the same trainer.
+
+Nothing here reads what the worker says about itself. The scripted trainer lives in the worker,
+next to the student's code, so its record of calls (``calls``) could be rewritten there; the
+checks read only values: the learning rates and smoothed losses returned, which the trusted run of
+the same seed reproduces. The loss of a batch depends on the learning rate it was trained with
+(a ripple in log(lr)) and on the model's state (``trained``), so training at other learning rates
+than recorded, or leaving the model elsewhere than it was, gives other numbers.
 """
 
 import math
@@ -11,50 +18,52 @@ import random
 
 import pytest
 
+from grader.sandbox import WorkerError
 from grader.scenarios import fresh_seed
-from grader.testing import assert_from_scratch, fail
-from reference.lr_find.reference import (as_floats, as_pair, check_floats, mistake_runs, near_threshold,
-                                         type_name)
+from grader.testing import CheckFailed, assert_from_scratch, fail
+from reference.lr_find.reference import (ORDER_MISTAKES, as_floats, as_pair, check_floats, mistake_runs,
+                                         near_threshold, type_name)
 
 
 def _options_text(options):
     return ", ".join(f"{k}={v}" for k, v in options.items())
 
 
-def run_both(student, reference, script, require=None, **options):
-    """The reference run on a fresh loss script (redrawn while ambiguous), then the student's on the same."""
+def run_both(student, reference, script, require=None, runs=1, **options):
+    """The reference run on a fresh loss script (redrawn while ambiguous), then the student's on the same.
+
+    ``runs`` > 1: that many lr_find runs one after the other on the same trainer.
+    """
     __tracebackhide__ = True
     for _ in range(50):
         seed = fresh_seed()
-        ref = reference.scenario("run_lr_find", seed=seed, script=script, script_seed=seed, **options)
-        if near_threshold(ref["result"][1], options.get("stop_div", True)):
+        ref = reference.scenario("run_lr_find", seed=seed, script=script, script_seed=seed, runs=runs, **options)
+        if any(near_threshold(losses, options.get("stop_div", True)) for _, losses in ref["results"]):
             continue
         if require is None or require(ref):
             break
     else:  # pragma: no cover - the scripts are built so that this never happens
         raise RuntimeError(f"no usable {script!r} loss script found")
-    got = student.scenario("run_lr_find", seed=seed, script=script, script_seed=seed, **options)
+    got = student.scenario("run_lr_find", seed=seed, script=script, script_seed=seed, runs=runs, **options)
     what = f"lr_find(trainer{', ' if options else ''}{_options_text(options)}) on a {script} loss script"
     return seed, ref, got, what
 
 
-def _result(got, what):
+def _result(got, what, index=0):
     __tracebackhide__ = True
-    if type(got) is not dict or "result" not in got:
+    results = got.get("results") if type(got) is dict else None
+    if type(results) not in (list, tuple) or len(results) <= index:
         fail(f"the scenario run_lr_find returned a {type_name(got)}, not its usual dict; "
              "do not change checks/lr_find/scenarios.py.")
-    lrs, losses = as_pair(got["result"], what)
+    lrs, losses = as_pair(results[index], what)
     return as_floats(lrs, f"the lrs returned by {what}"), as_floats(losses, f"the losses returned by {what}")
 
 
-def _hint_values(mistakes, part):
-    """hints for check_floats: part 0 = lrs, 1 = losses, "steps" = the lrs given to train_step."""
+def _hint_values(mistakes, part, index=0):
+    """hints for check_floats: part 0 = lrs, 1 = losses, of run ``index``."""
     def pick(run_fn):
         def value():
-            run = run_fn()
-            if part == "steps":
-                return [c[1] for c in run["calls"] if c[0] == "step"]
-            return list(run["result"][part])
+            return list(run_fn()["results"][index][part])
         return value
     return {k: pick(f) for k, f in mistakes.items()}
 
@@ -68,25 +77,29 @@ def _length_message(what, got_lrs, ref_lrs):
             "loss script.")
 
 
-def check_run(got, ref, what, mistakes, parts=("steps", "lrs", "losses")):
-    """Compare the student's run with the reference run, part by part."""
+def check_run(got, ref, what, mistakes, parts=("lrs", "losses"), index=0):
+    """Compare run ``index`` of the student's scenario with the reference's, part by part.
+
+    The smoothed losses also witness the learning rates given to ``train_step``: the scripted loss
+    depends on them, so a batch trained at another learning rate than recorded gives other losses.
+    """
     __tracebackhide__ = True
-    lrs, losses = _result(got, what)
-    ref_lrs, ref_losses = ref["result"]
-    if "steps" in parts:
-        calls = got.get("calls") if type(got) is dict else None
-        steps = [c[1] for c in calls if type(c) is list and c and c[0] == "step"] if type(calls) is list else []
-        ref_steps = [c[1] for c in ref["calls"] if c[0] == "step"]
-        check_floats(steps, ref_steps, what=f"the learning rates {what} passed to train_step",
-                     hints=_hint_values(mistakes, "steps"),
-                     length_message=f"{what} called train_step {len(steps)} times, but fastai's LRFinder trains "
-                                    f"{len(ref_steps)} batches on this loss script.")
-    if "lrs" in parts:
-        check_floats(lrs, ref_lrs, what=f"the lrs returned by {what}", hints=_hint_values(mistakes, 0),
-                     length_message=_length_message(what, lrs, ref_lrs))
-    if "losses" in parts:
-        check_floats(losses, ref_losses, what=f"the smoothed losses returned by {what}",
-                     hints=_hint_values(mistakes, 1), length_message=_length_message(what, losses, ref_losses))
+    lrs, losses = _result(got, what, index)
+    ref_lrs, ref_losses = ref["results"][index]
+    checks = {
+        "lrs": lambda: check_floats(lrs, ref_lrs, what=f"the lrs returned by {what}",
+                                    hints=_hint_values(mistakes, 0, index),
+                                    length_message=_length_message(what, lrs, ref_lrs)),
+        "losses": lambda: check_floats(losses, ref_losses, what=f"the smoothed losses returned by {what}",
+                                       hints=_hint_values(mistakes, 1, index),
+                                       length_message=_length_message(what, losses, ref_losses)),
+    }
+    # a run of another length: the losses name the mistake (the lrs of a shorter run are a prefix of
+    # the right ones, whatever made it stop)
+    order = ("losses", "lrs") if len(lrs) != len(ref_lrs) else ("lrs", "losses")
+    for part in order:
+        if part in parts:
+            checks[part]()
 
 
 @pytest.mark.points(3)
@@ -95,7 +108,7 @@ def check_run(got, ref, what, mistakes, parts=("steps", "lrs", "losses")):
 def test_learning_rates(student, reference, options):
     """The learning rate grows exponentially: batch i uses start*(end/start)**(i/num_it)."""
     seed, ref, got, what = run_both(student, reference, "falling", **options)
-    check_run(got, ref, what, mistake_runs("falling", seed, options), parts=("steps", "lrs"))
+    check_run(got, ref, what, mistake_runs("falling", seed, options), parts=("lrs",))
 
 
 @pytest.mark.points(3)
@@ -108,7 +121,7 @@ def test_smoothed_losses(student, reference, options):
 
 def _stops_early(options):
     num_it = options.get("num_it", 100)
-    return lambda ref: len(ref["result"][0]) < num_it - 5
+    return lambda ref: all(len(lrs) < num_it - 5 for lrs, _ in ref["results"])
 
 
 @pytest.mark.points(3)
@@ -136,32 +149,30 @@ def test_nan_losses(student, reference, options):
     check_run(got, ref, what, mistake_runs("nan", seed, options))
 
 
-def _describe_calls(calls):
-    kinds = [c[0] if type(c) is list and c else "?" for c in calls] if type(calls) is list else []
-    return kinds
-
-
 @pytest.mark.points(3)
 @pytest.mark.parametrize("script", ["falling", "diverging"])
 def test_save_and_restore(student, reference, script):
-    """save_state() once before the first train_step, restore_state() once after the last (also when stopping early)."""
+    """save_state() before the first train_step, restore_state() after the last (also when stopping early).
+
+    Judged on values, not on the trainer's record of calls (which lives in the worker, next to the
+    student's code, and could be rewritten there). The scripted loss depends on the model's state
+    (how many batches it has been trained for), which save_state/restore_state save and restore.
+    So the scenario runs lr_find twice on the same trainer, and the second run's smoothed losses,
+    compared step by step with fastai's LRFinder run twice on the same fresh loss script here, show
+    whether the first run put the model back where it started: a save after the first batch, a
+    missing restore (always or only when the run stops early) or no save give other numbers.
+    """
     require = _stops_early({}) if script == "diverging" else None
-    seed, ref, got, what = run_both(student, reference, script, require=require)
-    kinds = _describe_calls(got.get("calls") if type(got) is dict else None)
-    ref_kinds = [c[0] for c in ref["calls"]]
+    seed, ref, got, what = run_both(student, reference, script, require=require, runs=2)
     early = " (the run stopped early because the loss diverged)" if script == "diverging" else ""
-    if kinds.count("save") != 1:
-        fail(f"{what}{early} called save_state() {kinds.count('save')} times; call it exactly once.")
-    if kinds.count("restore") != 1:
-        fail(f"{what}{early} called restore_state() {kinds.count('restore')} times; call it exactly once, "
-             "after the last train_step, also when the run stops early.")
-    if kinds[0] != "save":
-        fail(f"{what}{early}: save_state() must come before the first train_step.")
-    if kinds[-1] != "restore":
-        fail(f"{what}{early}: restore_state() must come after the last train_step.")
-    if kinds != ref_kinds:
-        fail(f"{what}{early} trained {kinds.count('step')} batches, but fastai's LRFinder trains "
-             f"{ref_kinds.count('step')} on this loss script.")
+    check_run(got, ref, what + early, mistake_runs(script, seed, {}))  # the first run itself must be right
+    again = f"{what}, run a second time on the same trainer"
+    try:
+        check_run(got, ref, again, mistake_runs(script, seed, {}, runs=2, mistakes=ORDER_MISTAKES), index=1)
+    except CheckFailed as exc:
+        fail(f"{exc}\nThe first run{early} was right, but it did not leave the model as it found it, so the next "
+             "run started elsewhere: call save_state() once before the first train_step and restore_state() once "
+             "after the last one, also when the run stops early.")
 
 
 # -- the suggestions --------------------------------------------------------------------------------
@@ -302,8 +313,8 @@ FORBIDDEN_MODULES = ["fastai", "fasttransform"]
 
 
 @pytest.mark.points(2)
-def test_from_scratch(student, reference, student_sources):
-    """A correct lr_find and suggestions written from scratch: no fastai, not even indirectly."""
+def test_realistic_run(student, reference):
+    """A realistic run and the three suggestions on its window equal fastai's (lr_find end to end)."""
     seed, ref, got, what = run_both(student, reference, "realistic")
     check_run(got, ref, what, {})
     lrs, losses = reference.suggestion_window(*ref["result"], 100)
@@ -313,5 +324,32 @@ def test_from_scratch(student, reference, student_sources):
             fail(f"suggest_{name} returned a {type_name(got_value)}, but a Python float is expected.")
         check_floats([float(got_value)], [getattr(reference, f"suggest_{name}")(lrs, losses)],
                      what=f"suggest_{name}(lrs, losses) on the window of a realistic run", rtol=1e-9)
+
+
+def _quietly(call):
+    """Run ``call``; whether it works is the other checks' business (this one is a gate)."""
+    try:
+        call()
+    except WorkerError:
+        pass
+
+
+@pytest.mark.points(0)
+@pytest.mark.gate
+def test_from_scratch(student, student_sources):
+    """No fastai in lr_find or the suggestions (LRFinder, valley, minimum, steep), not even indirectly (else no points).
+
+    A rule, not a task: it has no points of its own (an unfinished exercise passes it), and breaking
+    it voids all points of the exercise. The verdict comes from the source scan of every file of
+    the submission; the worker's record of imported modules is extra evidence only (the student's
+    functions run first, so that it sees what they import when called).
+    """
+    seed = fresh_seed()
+    _quietly(lambda: student.scenario("lr_find_with_suggestions", seed=seed, script="realistic", script_seed=seed))
+    lrs = [1e-6 * 10 ** (6 * i / 20) for i in range(20)]
+    losses = [3.0 - math.sin(i / 6) for i in range(20)]
+    for name in ("suggestion_window", "suggest_valley", "suggest_minimum", "suggest_steep"):
+        args = (lrs, losses, 20) if name == "suggestion_window" else (lrs, losses)
+        _quietly(lambda name=name, args=args: getattr(student, name)(*args))
     assert_from_scratch(set(), student_sources, forbidden_names=[], forbidden_modules=FORBIDDEN_MODULES,
                         modules_seen=student.imported_modules(), what="lr_find")
