@@ -30,7 +30,9 @@ Everything here is a function of the training progress ``pos`` in [0, 1] (0 = fi
    ``fit_one_cycle`` uses for each of ``n_iter`` batches.
 
 Rules: plain Python floats and ``math`` (no tensors needed). Forbidden: importing fastai (or
-fasttransform) in any way, re-exporting or wrapping fastai's functions. The checks compare your
+fasttransform) in any way, re-exporting or wrapping fastai's functions; breaking this rule costs
+all points of the exercise (dynamic code such as ``exec``, ``eval``, ``importlib`` or
+``__import__`` counts as breaking it: it hides what is used). The checks compare your
 results with ``fastai.callback.schedule`` at many positions (also exactly at the phase
 boundaries, at 0 and at 1) within a relative tolerance of 1e-5.
 """
