@@ -8,6 +8,8 @@ values, ``fastai.optimizer``), builds everything from plain arguments, runs it a
   step and each parameter's final state. One parameter never gets a gradient (it must be skipped).
 - ``run_stepper``: one stepper called on its own, ``cb(p, **kwargs)``, on a parameter whose
   ``.grad`` is set; returns the parameter, its gradient and what the stepper returned.
+- ``zero_grad_effect``: gradients accumulated twice, ``zero_grad()``, one more gradient, one SGD
+  step; returns the parameters (what ``zero_grad`` did shows in them).
 """
 
 from __future__ import annotations
@@ -87,15 +89,21 @@ def trajectory(impl, *, seed, factory, kwargs, steps=20, device="cpu", cbs=None)
     return {"params": history, "state": state, "losses": losses}
 
 
-def zero_grad(impl, *, seed, device="cpu"):
-    """Gradients after ``loss.backward(); opt.zero_grad()`` (None where there is none)."""
+def zero_grad_effect(impl, *, seed, device="cpu", lr=0.1, wd=0.1):
+    """``backward()`` twice, ``zero_grad()``, ``backward()`` once more, then ``step()`` of ``SGD(lr, wd)``.
+
+    Returns every parameter after the step (the frozen one last). With a working ``zero_grad`` the
+    step uses the last gradient only; a parameter that never had a gradient must be skipped (no
+    weight decay for it either).
+    """
     params, targets, weights, frozen = make_problem(seed, device)
-    opt = impl.SGD(params + [frozen], lr=0.1)
-    loss_fn(params, targets, weights).backward()
-    before = [_plain(p.grad) for p in params]
+    opt = impl.SGD(params + [frozen], lr=lr, wd=wd)
+    for _ in range(2):
+        loss_fn(params, targets, weights).backward()
     opt.zero_grad()
-    after = [None if p.grad is None else _plain(p.grad) for p in params + [frozen]]
-    return {"before": before, "after": after}
+    loss_fn(params, targets, weights).backward()
+    opt.step()
+    return {"params": [_plain(p) for p in params + [frozen]]}
 
 
 def run_stepper(impl, name, p, grad, kwargs, *, seed=0):
@@ -109,12 +117,3 @@ def run_stepper(impl, name, p, grad, kwargs, *, seed=0):
     out = getattr(impl, name)(p, **kwargs)
     returned = _state_as_data(out) if isinstance(out, dict) else None
     return {"p": _plain(p), "grad": _plain(p.grad), "returned": returned}
-
-
-def defaults(impl, names, *, seed=0):
-    """The ``defaults`` attribute of each named stepper (None where there is none)."""
-    out = {}
-    for name in names:
-        value = getattr(getattr(impl, name), "defaults", None)
-        out[name] = dict(value) if isinstance(value, dict) else None
-    return out

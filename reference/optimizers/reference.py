@@ -66,6 +66,14 @@ class _NoZeroGrad(fa.Optimizer):  # type: ignore[misc, valid-type]
         pass
 
 
+class _ZeroGradForAll(fa.Optimizer):  # type: ignore[misc, valid-type]
+    """zero_grad gives every parameter a zero gradient, also one that had none."""
+
+    def zero_grad(self):  # type: ignore[no-untyped-def]
+        for p, *_ in self.all_params(with_grad=False):
+            p.grad = torch.zeros_like(p)
+
+
 def _variant(optimizer: t.Any = None, wd_last: bool = False, **steppers: t.Any) -> types.SimpleNamespace:
     """The exercise's API made of fastai's steppers, some replaced (``steppers``)."""
     ns = types.SimpleNamespace(**{n: getattr(fa, n) for n in (
@@ -141,6 +149,14 @@ def trajectory_hints(factory: str, kwargs: dict[str, t.Any], *, seed: int, devic
 
         hints[description] = run
     return hints
+
+
+def zero_grad_hints(*, seed: int, device: str) -> dict[str, t.Callable[[], list[torch.Tensor]]]:
+    """description -> the parameters the ``zero_grad_effect`` scenario gives with that mistake."""
+    mistakes = {"the gradients are not zeroed by zero_grad (they accumulate)": _NoZeroGrad,
+                "zero_grad() gave a gradient to a parameter that had none (step() must skip it)": _ZeroGradForAll}
+    return {k: (lambda o=o: scenarios().zero_grad_effect(_variant(optimizer=o), seed=seed, device=device)["params"])
+            for k, o in mistakes.items()}
 
 
 def _close(a: torch.Tensor, b: torch.Tensor) -> bool:

@@ -26,7 +26,9 @@ Conventions (fastai's, not torch.optim's; the checks compare 20-step trajectorie
 - Update ``p.data`` (or work under ``torch.no_grad()``), in place, keeping its dtype and device.
 
 Forbidden (from scratch): ``torch.optim`` (every optimizer in it) and ``fastai`` (in particular
-``fastai.optimizer``). Plain tensor arithmetic is all you need.
+``fastai.optimizer``); breaking this rule costs all points of the exercise (dynamic code such as
+``exec``, ``eval``, ``importlib`` or ``__import__`` counts as breaking it). Plain tensor
+arithmetic is all you need.
 """
 
 from __future__ import annotations
