@@ -15,12 +15,10 @@ def relu_keeps_input(impl, *, seed, x):
 
 
 def sgd_in_place(impl, *, seed, params, grads, lr):
-    """Call ``sgd_step``; report whether it returned the same dict and updated the same tensors."""
+    """Call ``sgd_step``; return the caller's own tensors afterwards (and what it returned)."""
     own = dict(params)  # the caller's own references to its tensors
     returned = impl.sgd_step(params, grads, lr)
-    same_dict = returned is params
-    same_tensors = isinstance(returned, dict) and all(returned.get(k) is v for k, v in own.items())
-    return {"same_dict": same_dict, "same_tensors": same_tensors, "caller_tensors": own}
+    return {"caller_tensors": own, "returned": returned}
 
 
 def without_autograd(impl, *, seed, x, w1, b1, w2, b2, y):

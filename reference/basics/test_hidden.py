@@ -1,7 +1,9 @@
 """Hidden checks for `basics`: matmul, relu, lin, mse, the MLP's hand-written gradients and SGD.
 
 References are torch (and torch autograd) on float64 copies. Matrices are non-square (but for
-one check) so that swapped axes show. Inputs for the gradient checks come from a fresh seed.
+one check) so that swapped axes show. Every input is drawn afresh per grading run (``_SALT``, and
+fresh seeds for the gradient checks); every verdict is a value compared here with torch, or the
+source scan of the submission (the from-scratch gate).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import random
 import pytest
 import torch
 
-from grader.sandbox import StudentError, StudentImportError
+from grader.sandbox import StudentError, StudentImportError, WorkerError
 from grader.scenarios import fresh_seed
 from grader.testing import assert_from_scratch, assert_tensor_close, fail
 from reference.basics.reference import (PARAMS, f64, lin_ref, matmul_mistakes, matmul_ref, mlp_mistakes, mlp_ref,
@@ -32,8 +34,13 @@ AUTOGRAD_ATTRS = {"backward", "autograd", "grad_fn"}
 AUTOGRAD_MODULES = ("torch.autograd", "torch.func", "functorch")
 
 
+#: Added to every seed below: the inputs' values are drawn afresh on every grading run, so answers a
+#: submission recorded in an earlier run do not match.
+_SALT = fresh_seed()
+
+
 def _randn(*shape, seed, device="cpu", dtype=torch.float32):
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype).to(device)
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(_SALT + seed), dtype=dtype).to(device)
 
 
 def _mlp_inputs(seed, device, dtype=torch.float32, n=None, d=None, h=None):
@@ -168,7 +175,12 @@ def test_relu(student, device, dtype):
 @pytest.mark.check_timeout(30)  # the first scenario call in a worker imports torch._inductor (seconds)
 @pytest.mark.points(1)
 def test_relu_leaves_input_alone(student, device):
-    """relu returns a new tensor and does not change its input in place."""
+    """relu returns a new tensor and does not change its input in place.
+
+    Judged on values drawn here: relu's result, and the input as the scenario sees it afterwards
+    (an in-place change exists only in the worker's memory, so the scenario's copy of x is the only
+    place it shows).
+    """
     x = _randn(4, 6, seed=32, device=device)
     seen = student.scenario("relu_keeps_input", x=x)
     assert_tensor_close(seen["out"], relu_ref(x), what="relu(x)", dtype=x.dtype, device=x.device)
@@ -271,7 +283,13 @@ def test_no_autograd_in_source(student, device, student_sources):
 @pytest.mark.check_timeout(30)  # the first scenario call in a worker imports torch._inductor (seconds)
 @pytest.mark.points(3)
 def test_gradients_without_autograd(student, device):
-    """mlp_forward_backward gives the right gradients inside torch.inference_mode(), where autograd is off."""
+    """mlp_forward_backward gives the right gradients inside torch.inference_mode(), where autograd is off.
+
+    The loss and gradients are judged here against autograd on fresh inputs. That the scenario ran
+    under inference_mode, and the aten ops the worker recorded, are the worker's word: they can
+    only make this check fail. The no-autograd rule itself is decided by the source scan of the
+    gate test_from_scratch.
+    """
     inputs = _mlp_inputs(fresh_seed() % 10**6, device)
     names = ("x", *PARAMS, "y")
     try:
@@ -323,7 +341,13 @@ def test_sgd_step(student, device):
 @pytest.mark.check_timeout(30)  # the first scenario call in a worker imports torch._inductor (seconds)
 @pytest.mark.points(2)
 def test_sgd_step_in_place(student, device):
-    """sgd_step updates the caller's tensors in place and returns the same dict."""
+    """sgd_step updates the caller's tensors in place and returns the same dict.
+
+    Judged on values: the caller's own tensors after the call must hold p - lr * g, computed here on
+    fresh data. (Whether a tensor was updated in place exists only in the worker's memory, so this
+    is the one property the trusted process sees only through the scenario's copy of the caller's
+    tensors; the values themselves must still be the SGD step.)
+    """
     params, grads = _sgd_inputs(device)
     lr = 0.05
     seen = student.scenario("sgd_in_place", params=params, grads=grads, lr=lr)
@@ -335,6 +359,54 @@ def test_sgd_step_in_place(student, device):
                             "sgd_step", dtype=params[key].dtype, device=device,
                             hints={"the tensors were not updated in place (p = p - lr * g makes a new tensor; "
                                    "use p -= lr * g or p.sub_(...))": f64(params[key])})
-    if seen.get("same_dict") is not True or seen.get("same_tensors") is not True:
-        fail("sgd_step must update the tensors of params in place and return the same dict params "
-             "(not a new dict or new tensors).")
+
+
+# -- the rule ----------------------------------------------------------------------------
+
+#: Autograd entry points (the source scan names them; find_autograd_uses catches .backward/.grad_fn too).
+AUTOGRAD_NAMES = ["torch.autograd.grad", "torch.autograd.backward", "torch.autograd.functional.jacobian",
+                  "torch.autograd.functional.vjp", "torch.func.grad", "torch.func.vjp", "torch.func.jacrev"]
+#: aten ops that only autograd's backward pass runs.
+BACKWARD_OPS = r"^aten::\w+_backward$"
+
+
+def _quietly(call):
+    """Run ``call``; whether it works is the other checks' business (this one is a gate)."""
+    try:
+        call()
+    except WorkerError:
+        pass
+
+
+@pytest.mark.points(0)
+@pytest.mark.gate
+def test_from_scratch(student, device, student_sources):
+    """No built-in matrix product and no autograd, not even indirectly (else no points).
+
+    A rule, not a task: it has no points of its own (an unfinished exercise passes it), and breaking
+    it voids all points of the exercise (a matmul that calls torch.matmul, or gradients from
+    autograd, pass every value check). The verdict comes from the source scan of every file of the
+    submission: the @ operator, the built-in matrix products, autograd (.backward(), torch.autograd,
+    torch.func) and dynamic code that hides what is used. The aten ops the worker records while
+    matmul, lin and mlp_forward_backward run are extra evidence only.
+    """
+    g = torch.Generator().manual_seed(fresh_seed())
+    a, b = torch.randn(3, 5, generator=g).to(device), torch.randn(5, 2, generator=g).to(device)
+    inputs = _mlp_inputs(fresh_seed() % 10**6, device)
+    with student.recording_ops() as ops:
+        _quietly(lambda: student.matmul(a, b))
+        _quietly(lambda: student.lin(a, b, torch.randn(2, generator=g).to(device)))
+        _quietly(lambda: student.mlp_forward_backward(*inputs))
+    operators = find_matmul_operator(student_sources)
+    if operators:
+        fail("The @ operator is a built-in matrix product and is forbidden in this exercise; use your own "
+             "matmul. Your code uses it here: " + "; ".join(operators[:5]) + ".")
+    uses = find_autograd_uses(student_sources)
+    if uses:
+        fail("Compute the gradients by hand with the chain rule: autograd (.backward(), torch.autograd, "
+             "torch.func) is forbidden in this exercise. Your code uses: " + "; ".join(uses[:5]) + ".")
+    libraries = {m for m in student.imported_modules() if m.split(".")[0] in ("fastai", "fasttransform")}
+    assert_from_scratch(ops, student_sources, forbidden_names=FORBIDDEN + AUTOGRAD_NAMES,
+                        forbidden_ops=f"(?:{MATMUL_OPS})|(?:{BACKWARD_OPS})",
+                        forbidden_modules=["fastai", "fasttransform", *AUTOGRAD_MODULES], modules_seen=libraries,
+                        what="basics (matmul, lin and the MLP's gradients)")

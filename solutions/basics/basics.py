@@ -22,6 +22,10 @@ Rules (the hidden checks enforce them):
   ``torch.inference_mode()``, where autograd cannot work; hand-written gradients don't notice.
 - Results keep the dtype and device of the inputs (float32 in, float32 out; float64 in,
   float64 out, accurate to about 1e-9; nothing may be computed in lower precision).
+
+Breaking one of the first two rules costs all points of the exercise; dynamic code (``exec``,
+``eval``, ``importlib``, ``__import__``, ``getattr(torch, <computed name>)``) counts as breaking
+them, because it hides what is used.
 """
 
 from __future__ import annotations
