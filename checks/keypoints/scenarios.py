@@ -1,13 +1,15 @@
 """Scenarios for `keypoints`: synthetic cat faces, a tiny CNN encoder and a short training run.
 
-The grader runs these functions with your package as ``impl`` (in the sandbox) and judges what
-comes back on cat faces it draws itself, with a seed nobody knows in advance. You can run them
-yourself too, e.g.::
+The grader runs these functions with your package as ``impl`` (in the sandbox). What comes back
+is data: the trained model's weights (its ``state_dict``), which the grader loads into the
+published architecture on its side and judges on cat faces it draws itself, with a seed nobody
+knows in advance. You can run them yourself too, e.g.::
 
     import keypoints, scenarios
     out = scenarios.train_keypoints(keypoints, seed=1)
+    model = scenarios.trained_model(keypoints, out["state"])           # your KeypointModel, trained
     images, eyes = scenarios.cat_faces(8, generator=torch.Generator().manual_seed(2))
-    pred = keypoints.unscale_points(out["model"].eval()(images), (64, 64))   # (8, 2, 2) pixels
+    pred = keypoints.unscale_points(model(images), (64, 64))          # (8, 2, 2) pixels
 
 Only torch and the standard library are used here.
 """
@@ -84,16 +86,21 @@ def _initialise(model: nn.Module, height: int, width: int) -> None:
     model.train()
 
 
-def build_model(impl, *, seed: int, n_points: int = 2, y_range: tuple[float, float] | None = None, height: int = 64,
-                width: int = 64, device: str = "cpu", dtype: str = "float32") -> dict:
-    """A fresh ``impl.KeypointModel`` on ``tiny_encoder()`` (random weights from ``seed``, eval mode)."""
-    encoder = tiny_encoder().to(device)
-    model = (impl.KeypointModel(encoder, n_points) if y_range is None
-             else impl.KeypointModel(encoder, n_points, y_range=tuple(y_range)))
-    model = model.to(device)
+def make_encoder(impl, *, seed: int, device: str = "cpu") -> dict:
+    """A fresh ``tiny_encoder()`` (random weights from ``seed``) for the grader to build your model on.
+
+    The grader calls your ``KeypointModel`` itself with it, loads weights it chose and compares the
+    outputs with the published architecture.
+    """
+    return {"encoder": tiny_encoder().to(device)}
+
+
+def trained_model(impl, state: dict, *, height: int = 64, width: int = 64) -> nn.Module:
+    """``impl.KeypointModel(tiny_encoder(), 2)`` carrying ``state`` (from ``train_keypoints``), in eval mode."""
+    model = impl.KeypointModel(tiny_encoder(), 2)
     _initialise(model, height, width)
-    model = model.to(getattr(torch, dtype)).eval()
-    return {"model": model}
+    model.load_state_dict(state)
+    return model.eval()
 
 
 def train_keypoints(impl, *, seed: int, device: str = "cpu", steps: int = 100, batch_size: int = 32,
@@ -104,7 +111,8 @@ def train_keypoints(impl, *, seed: int, device: str = "cpu", steps: int = 100, b
     ``impl.flip_points_horizontal``); targets are ``impl.scale_points(eyes, (64, 64))``. Mean
     squared error in scaled coordinates, mini-batches of ``batch_size``, Adam
     (written out here, so that no ``torch.optim`` import slows the sandbox down) with a one-cycle
-    learning rate. Returns the trained model (in eval mode) and the losses.
+    learning rate. Returns the trained model's weights (``state``, its ``state_dict`` on the CPU)
+    and the losses; ``trained_model(impl, state)`` rebuilds it.
     """
     g = torch.Generator().manual_seed(seed)
     size = 64
@@ -135,9 +143,12 @@ def train_keypoints(impl, *, seed: int, device: str = "cpu", steps: int = 100, b
         loss.backward()
         with torch.no_grad():
             for p, m, v in zip(params, exp_avg, exp_avg_sq):
+                if p.grad is None:  # a parameter the loss does not reach (it then learns nothing)
+                    continue
                 m.mul_(beta1).add_(p.grad, alpha=1 - beta1)
                 v.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
                 m_hat, v_hat = m / (1 - beta1 ** step), v / (1 - beta2 ** step)
                 p.sub_(rate * m_hat / (v_hat.sqrt() + eps))
         losses.append(loss.item())
-    return {"model": model.eval(), "losses": losses}
+    state = {name: value.detach().to("cpu").clone() for name, value in model.state_dict().items()}
+    return {"state": state, "losses": losses}

@@ -1,9 +1,10 @@
 """Public checks for `keypoints`: run them with `grade check keypoints`.
 
 Three small examples, then the real thing: your KeypointModel is trained in the sandbox
-(``scenarios.train_keypoints``) and has to find the eyes of cat faces it has never seen. The
-check draws them with sunglasses where your ``glasses_transform`` puts them, and tells you where
-the picture is (``thug_cat.png``).
+(``scenarios.train_keypoints``); its weights come back, are loaded into the published architecture
+here and have to find the eyes of cat faces it has never seen. The check draws them with
+sunglasses where your ``glasses_transform`` puts them, and tells you where the picture is
+(``thug_cat.png``).
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ from __future__ import annotations
 import importlib.util
 import math
 import sys
+import typing as t
 from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
 from grader.sandbox import RemoteObject, StudentError
 from grader.scenarios import fresh_seed
-from grader.testing import assert_tensor_close, fail
+from grader.testing import CheckFailed, assert_tensor_close, fail
+from grader.weights import load_weights
 
 #: The mean distance (pixels) between predicted and true eyes that a trained model must beat.
 MAX_MEAN_ERROR_PX = 2.0
@@ -80,23 +84,88 @@ def test_glasses_example(student, device):
                                torch.tensor([20.0, math.sqrt(200.0)], device=device)})
 
 
-@pytest.mark.points(4)
+class PublishedModel(nn.Module):
+    """The published architecture, rebuilt here to judge weights that come back from the sandbox.
+
+    ``encoder`` (``scenarios.tiny_encoder()``), ``head`` (a linear layer from the flattened features
+    to 4 numbers) and fastai's sigmoid range for ``y_range=(-1, 1)``: what the docstring of
+    ``KeypointModel`` asks for, for two keypoints on 64x64 images.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder = _scenarios().tiny_encoder()
+        self.head = nn.Linear(8 * 8 * 8, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = self.head(self.encoder(x).flatten(1))
+        return (torch.sigmoid(z) * 2 - 1).view(x.shape[0], 2, 2)
+
+
+def published_model(state: object, what: str) -> PublishedModel:
+    """``PublishedModel`` carrying ``state`` (float64, eval mode); a state of another shape fails the check."""
+    __tracebackhide__ = True
+    return load_weights(PublishedModel().double(), state, what=what)
+
+
+def not_ready(what: str, exc: Exception) -> t.NoReturn:
+    __tracebackhide__ = True
+    fail(f"This check trains with your scale_points, flip_points_horizontal and KeypointModel, so it counts only "
+         f"when they work: {what} is not right yet (its own check shows why).\n{exc}")
+
+
+def require_pieces(student, device) -> None:
+    """The training uses scale_points, flip_points_horizontal and KeypointModel: check them first, here.
+
+    The training itself runs in the sandbox, so only its weights are evidence; these three calls on
+    fresh inputs show that the student's own code computes what the training needs.
+    """
+    __tracebackhide__ = True
+    g = torch.Generator().manual_seed(fresh_seed())
+    eyes = torch.rand(6, 2, 2, generator=g, dtype=torch.float64) * 64
+    for what, got, want in (
+            ("scale_points(eyes, (64, 64))", lambda: student.scale_points(eyes.float().to(device), (64, 64)),
+             eyes * 2 / 64 - 1),
+            ("flip_points_horizontal(eyes, 64)", lambda: student.flip_points_horizontal(eyes.float().to(device), 64),
+             torch.stack([64 - eyes[..., 0], eyes[..., 1]], dim=-1).flip(-2))):
+        try:
+            assert_tensor_close(got(), want, what=what, dtype=torch.float32, device=device)
+        except (CheckFailed, StudentError) as exc:
+            not_ready(what, exc)
+    made = student.scenario("make_encoder", seed=fresh_seed(), device=str(device))
+    encoder = made.get("encoder") if isinstance(made, dict) else None
+    if not isinstance(encoder, RemoteObject):
+        fail("The scenario make_encoder did not return an encoder (did you change scenarios.py?).")
+    try:
+        model = student.KeypointModel(encoder, 2)
+        model.eval()
+        model(torch.zeros(1, 3, 64, 64, device=device))  # lets nn.LazyLinear find its size
+        state = model.state_dict()
+        x = torch.rand(4, 3, 64, 64, generator=g).to(device)
+        assert_tensor_close(model(x), published_model(state, "KeypointModel(encoder, 2)")(x.double().cpu()),
+                            what="KeypointModel(encoder, 2)(x) with its own random weights", dtype=torch.float32,
+                            device=device)
+    except (CheckFailed, StudentError) as exc:
+        not_ready("KeypointModel(encoder, 2)", exc)
+
+
+@pytest.mark.points(2)
 @pytest.mark.check_timeout(60)
 @pytest.mark.cpu_budget(20)
 def test_thug_cat(student, device, artifacts):
     """Your KeypointModel learns to find cat eyes (mean error <= 2 px at 64x64); see thug_cat.png."""
+    require_pieces(student, device)
     scn = _scenarios()
     trained = student.scenario("train_keypoints", seed=fresh_seed(), device=str(device))
-    model = trained.get("model") if isinstance(trained, dict) else None
-    if not isinstance(model, RemoteObject):
-        fail("The scenario train_keypoints did not return a model (did you change scenarios.py?).")
+    state = trained.get("state") if isinstance(trained, dict) else None
+    if not isinstance(state, dict):
+        fail("The scenario train_keypoints did not return the trained weights (did you change scenarios.py?).")
+    # The trained weights, judged here: loaded into the published architecture, on new cat faces.
+    model = published_model(state, "the trained KeypointModel")
     images, eyes = scn.cat_faces(64, generator=torch.Generator().manual_seed(fresh_seed()))
-    model.eval()
-    pred = model(images.to(device))
-    if type(pred) is not torch.Tensor or tuple(pred.shape) != (64, 2, 2):
-        fail(f"The trained model returned {type(pred).__name__} {tuple(getattr(pred, 'shape', ()))} for 64 "
-             "images; (64, 2, 2) scaled points are expected.")
-    pred_px = (pred.detach().to("cpu", torch.float64) + 1) * 32  # scaled -> pixels of a 64 x 64 image
+    with torch.no_grad():
+        pred = model(images.double())
+    pred_px = (pred + 1) * 32  # scaled -> pixels of a 64 x 64 image
     errors = (pred_px - eyes.double()).norm(dim=-1).mean(-1)  # per cat
     mean_error = float(errors.mean()) if bool(torch.isfinite(errors).all()) else math.inf
 

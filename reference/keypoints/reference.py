@@ -142,21 +142,14 @@ def glasses_mistakes(left: torch.Tensor, right: torch.Tensor) -> tuple[Mistakes,
 
 
 # -- model ---------------------------------------------------------------------------------------
-def reference_model(state: t.Mapping[str, torch.Tensor], encoder: nn.Module, n_points: int,
-                    y_range: tuple[float, float], image_shape: tuple[int, int, int]) -> nn.Module:
-    """``implementation.KeypointModel`` in float64 with the student's weights (raises KeyError/
-    RuntimeError naming what does not fit)."""
+def reference_model(encoder: nn.Module, n_points: int, y_range: tuple[float, float],
+                    image_shape: tuple[int, int, int]) -> nn.Module:
+    """``implementation.KeypointModel`` on ``encoder`` in float64, its lazy head initialised for
+    ``image_shape``, ready for :func:`grader.weights.load_weights`."""
     model = implementation.KeypointModel(encoder, n_points, y_range).eval()
     with torch.no_grad():
         model(torch.zeros(1, *image_shape))  # materialise the lazy head
-    model = model.double()
-    wanted = model.state_dict()
-    missing = sorted(k for k in wanted if k not in state)
-    if missing:
-        raise KeyError(", ".join(missing[:6]))
-    model.load_state_dict({k: _f64(state[k]) if state[k].is_floating_point() else state[k].cpu()
-                           for k in wanted})
-    return model
+    return model.double()
 
 
 def head_logits(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
