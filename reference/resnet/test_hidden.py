@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from grader.sandbox import RemoteObject, StudentError, WorkerError
 from grader.scenarios import fresh_seed
 from grader.testing import CheckFailed, assert_from_scratch, assert_tensor_close, fail
-from reference.resnet.reference import (block_forward, block_modules, idpath_forward, init_state, make_stripes,
+from reference.resnet.reference import (block_forward, block_modules, convs_forward, idpath_forward, init_state, make_stripes,
                                         mistakes_block, mistakes_resnet, modules_of, random_state, rename,
                                         resnet_forward, resnet_modules)
 
@@ -63,7 +63,7 @@ def make_block(student, ni, nf, stride, device, dtype=torch.float32):
     block = block.to(device=device, dtype=dtype)
     template = _state_of(block, what)
     convs, idpath = block_modules(template, ni, nf, stride, what)
-    state = random_state(template, seed=ni * 100 + nf * 10 + stride)
+    state = random_state(template, seed=fresh_seed())
     _load(block, state, what)
     convs, idpath = block_modules(state, ni, nf, stride, what)
     return block, state, convs, idpath
@@ -95,28 +95,28 @@ def set_mode(module, training):
 @pytest.mark.points(1)
 @pytest.mark.parametrize("config", BLOCKS, ids=_ids(BLOCKS))
 def test_block_layout(student, device, config):
-    """ResBlock has `convs` (an nn.Sequential ending in a BatchNorm2d) and `idpath`, with the documented layers."""
+    """ResBlock has `convs` (conv-BN-ReLU-conv-BN, ending in the BatchNorm2d) and `idpath`, with the documented layers."""
     ni, nf, stride = config
     what = f"ResBlock({ni}, {nf}, stride={stride})"
-    block = student.ResBlock(ni, nf, stride)
-    if not isinstance(block, RemoteObject):
-        fail(f"{what} returned a {type(block).__name__}, but an nn.Module is expected.")
-    convs = block.convs
-    if not isinstance(convs, RemoteObject) or not convs.remote_type.endswith("Sequential"):
-        kind = convs.remote_type if isinstance(convs, RemoteObject) else type(convs).__name__
-        fail(f"{what}.convs is a {kind}, but an nn.Sequential is expected.")
-    children = convs._modules
-    if not isinstance(children, dict) or not children:
-        fail(f"{what}.convs holds no modules.")
-    last = list(children.values())[-1]
-    last_type = last.remote_type if isinstance(last, RemoteObject) else type(last).__name__
-    if not last_type.endswith("BatchNorm2d"):
-        fail(f"The last module of {what}.convs is a {last_type.rsplit('.', 1)[-1]}, but it must be the "
-             "BatchNorm2d: the conv path ends with BN (no ReLU there; the ReLU comes after the addition).")
-    idpath = block.idpath
-    if not isinstance(idpath, RemoteObject):
-        fail(f"{what}.idpath is a {type(idpath).__name__}, but a module (nn.Sequential or nn.Identity) is expected.")
-    block_modules(_state_of(block, what), ni, nf, stride, what)
+    # The layers: read from the names, shapes and order of the weights (make_block), never from class names.
+    block, state, convs, idpath = make_block(student, ni, nf, stride, device)
+    block.eval()
+    x = _randn(2, ni, 9, 7, seed=fresh_seed(), device=device)
+    x64 = x.double().cpu()
+    # What `convs` computes, on a fresh input, with weights chosen here: the conv path ends with its BN.
+    def relu_last():
+        return F.relu(convs_forward(convs, x64, stride, False))
+
+    hints = {"a ReLU ends the conv path (after the last BatchNorm2d); the last module of convs must be the "
+             "BatchNorm2d, the ReLU comes after the addition": relu_last}
+    assert_tensor_close(block.convs(x), convs_forward(convs, x64, stride, False),
+                        what=f"{what}.convs(x{tuple(x.shape)}) (eval mode)", dtype=x.dtype, device=x.device,
+                        hints=hints)
+    out = block.idpath(x)
+    want = idpath_forward(idpath, x64, stride, False)
+    if type(out) is not torch.Tensor or tuple(out.shape) != tuple(want.shape):
+        fail(f"{what}.idpath(x{tuple(x.shape)}) returned {type(out).__name__} "
+             f"{tuple(getattr(out, 'shape', ()))}, but a tensor of shape {tuple(want.shape)} is expected.")
 
 
 @pytest.mark.points(2)
@@ -126,7 +126,7 @@ def test_idpath(student, device, config):
     ni, nf, stride = config
     block, state, convs, idpath = make_block(student, ni, nf, stride, device)
     block.eval()
-    x = _randn(2, ni, 7, 10, seed=sum(config), device=device)
+    x = _randn(2, ni, 7, 10, seed=fresh_seed(), device=device)
     x64 = x.double().cpu()
     hints = {
         "the identity path leaves x unchanged, but here it must "
@@ -152,7 +152,7 @@ def test_block_forward(student, device, config, training):
     ni, nf, stride = config
     block, state, convs, idpath = make_block(student, ni, nf, stride, device)
     set_mode(block, training)
-    x = _randn(3, ni, 9, 6, seed=10 + sum(config), device=device)
+    x = _randn(3, ni, 9, 6, seed=fresh_seed(), device=device)
     what = f"ResBlock({ni}, {nf}, stride={stride})(x{tuple(x.shape)}) in {'training' if training else 'eval'} mode"
     assert_tensor_close(block(x), block_forward(convs, idpath, x.double().cpu(), stride, training), what=what,
                         dtype=x.dtype, device=x.device, hints=mistakes_block(convs, idpath, x, stride, training))
@@ -164,16 +164,11 @@ def test_zero_last_bn(student, device, config):
     """With the last BN of convs at weight 0 (and bias 0), the block is relu(idpath(x))."""
     ni, nf, stride = config
     block, state, convs, idpath = make_block(student, ni, nf, stride, device)
-    children = block.convs._modules
-    last_name = list(children)[-1] if isinstance(children, dict) and children else None
-    prefix = f"convs.{last_name}."
+    prefix = f"{convs[-1].prefix}."  # the last BatchNorm2d of convs, found in the weights (make_block)
     zeroed = [k for k in state if k.startswith(prefix) and k[len(prefix):] in ("weight", "bias")]
-    if len(zeroed) != 2:
-        fail(f"The last module of ResBlock({ni}, {nf}, stride={stride}).convs has no BatchNorm weight and bias "
-             "to set to zero: the conv path must end with its BatchNorm2d.")
     for key in zeroed:
         state[key] = torch.zeros_like(state[key])
-    x = _randn(2, ni, 8, 11, seed=20 + sum(config), device=device)
+    x = _randn(2, ni, 8, 11, seed=fresh_seed(), device=device)
     for training in (False, True):
         _load(block, state, "ResBlock")
         set_mode(block, training)
@@ -194,10 +189,7 @@ def test_block_gradients(student, device, config):
     ni, nf, stride = config
     what = f"ResBlock({ni}, {nf}, stride={stride})"
     seed = fresh_seed()
-    template = _state_of(student.ResBlock(ni, nf, stride).to(dtype=torch.float64), what)
-    block_modules(template, ni, nf, stride, what)
-    state = random_state(template, seed)
-    convs, idpath = block_modules(state, ni, nf, stride, what)
+    block, state, convs, idpath = make_block(student, ni, nf, stride, device, dtype=torch.float64)
     x = _randn(2, ni, 7, 8, seed=seed, device=device, dtype=torch.float64)
     params = {f"{m.prefix}.{n}": m.tensors[n].detach().double().clone().requires_grad_(True)
               for m in convs + idpath for n in ("weight", "bias") if n in m.tensors}
@@ -205,6 +197,11 @@ def test_block_gradients(student, device, config):
     out_ref = block_forward(convs, idpath, x_ref, stride, True, params)
     grad_out = _randn(*out_ref.shape, seed=seed + 1, device=device, dtype=torch.float64)
     (out_ref * grad_out.cpu()).sum().backward()
+    # The backward pass runs in the public scenario, whose code the sandbox could swap: its gradients count
+    # only next to the student's own block, called here, computing the forward pass they belong to.
+    block.train()
+    assert_tensor_close(block(x), out_ref.detach(), what=f"{what}(x) (float64, training mode)", dtype=x.dtype,
+                        device=x.device, hints=mistakes_block(convs, idpath, x, stride, True))
     with explain_inplace(what):
         got = student.scenario("block_backward", seed=seed, ni=ni, nf=nf, stride=stride, state=state, x=x,
                                grad_out=grad_out)
@@ -232,7 +229,7 @@ def test_block_gradients(student, device, config):
 
 # -- ResNet -------------------------------------------------------------------------------------------
 
-def make_resnet(student, n_in, n_out, layers, widths, device, dtype=torch.float32, seed=0):
+def make_resnet(student, n_in, n_out, layers, widths, device, dtype=torch.float32):
     __tracebackhide__ = True
     what = f"ResNet({n_in}, {n_out}, layers={layers}, widths={widths})"
     model = student.ResNet(n_in, n_out, layers=layers, widths=widths)
@@ -241,7 +238,7 @@ def make_resnet(student, n_in, n_out, layers, widths, device, dtype=torch.float3
     model = model.to(device=device, dtype=dtype)
     template = _state_of(model, what)
     resnet_modules(template, n_in, n_out, layers, widths, what)
-    state = random_state(template, seed)
+    state = random_state(template, fresh_seed())
     _load(model, state, what)
     return model, state, resnet_modules(state, n_in, n_out, layers, widths, what), what
 
@@ -250,10 +247,10 @@ def make_resnet(student, n_in, n_out, layers, widths, device, dtype=torch.float3
 def test_resnet_output_shapes(student, device):
     """ResNet(3, 5) with four stages maps (N, 3, H, W) to (N, 5) for H, W >= 16, odd and non-square."""
     layers, widths = (1, 1, 1, 1), (8, 16, 24, 32)  # the default stages, narrower (cheaper to check)
-    model, state, modules, what = make_resnet(student, 3, 5, layers, widths, device, seed=1)
+    model, state, modules, what = make_resnet(student, 3, 5, layers, widths, device)
     model.eval()
     for i, (h, w) in enumerate([(16, 16), (17, 23), (31, 16)]):
-        x = _randn(2, 3, h, w, seed=30 + i, device=device)
+        x = _randn(2, 3, h, w, seed=fresh_seed(), device=device)
         assert_tensor_close(model(x), resnet_forward(modules, layers, widths, x.double().cpu(), False),
                             what=f"{what}(x{tuple(x.shape)}) in eval mode", dtype=x.dtype, device=x.device,
                             hints=mistakes_resnet(modules, layers, widths, x, False))
@@ -264,9 +261,9 @@ def test_resnet_output_shapes(student, device):
 def test_resnet_stages(student, device, training):
     """Several blocks per stage: only the first block of stages 2, 3, ... has stride 2."""
     layers, widths = (2, 1, 2), (4, 8, 8)
-    model, state, modules, what = make_resnet(student, 3, 4, layers, widths, device, seed=2)
+    model, state, modules, what = make_resnet(student, 3, 4, layers, widths, device)
     set_mode(model, training)
-    x = _randn(3, 3, 19, 16, seed=40, device=device)
+    x = _randn(3, 3, 19, 16, seed=fresh_seed(), device=device)
     assert_tensor_close(model(x), resnet_forward(modules, layers, widths, x.double().cpu(), training),
                         what=f"{what}(x{tuple(x.shape)}) in {'training' if training else 'eval'} mode",
                         dtype=x.dtype, device=x.device, hints=mistakes_resnet(modules, layers, widths, x, training))
@@ -275,7 +272,7 @@ def test_resnet_stages(student, device, training):
 @pytest.mark.points(2)
 def test_precision_float64(student, device):
     """A float64 model on float64 input computes in float64 (ResBlock and ResNet, eval and training mode)."""
-    x = _randn(2, 3, 9, 7, seed=50, device=device, dtype=torch.float64)
+    x = _randn(2, 3, 9, 7, seed=fresh_seed(), device=device, dtype=torch.float64)
     block, state, convs, idpath = make_block(student, 3, 6, 2, device, dtype=torch.float64)
     for training in (False, True):
         set_mode(block, training)
@@ -283,8 +280,8 @@ def test_precision_float64(student, device):
                             what=f"ResBlock(3, 6, stride=2).double()(x float64) in "
                             f"{'training' if training else 'eval'} mode", dtype=x.dtype, device=x.device)
     layers, widths = (1, 1), (4, 8)
-    x = _randn(2, 3, 17, 16, seed=51, device=device, dtype=torch.float64)
-    model, state, modules, what = make_resnet(student, 3, 2, layers, widths, device, dtype=torch.float64, seed=3)
+    x = _randn(2, 3, 17, 16, seed=fresh_seed(), device=device, dtype=torch.float64)
+    model, state, modules, what = make_resnet(student, 3, 2, layers, widths, device, dtype=torch.float64)
     model.eval()
     assert_tensor_close(model(x), resnet_forward(modules, layers, widths, x.cpu(), False),
                         what=f"{what}.double()(x float64) in eval mode", dtype=x.dtype, device=x.device)
@@ -333,6 +330,18 @@ def test_training(student, reference, device):
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         fail("the training scenario returned no state_dict.")
     modules = resnet_modules(state, **TRAIN, what=f"the trained {what}")
+    # The training ran in the sandbox, where its code could be swapped: the trained weights count only
+    # if the student's own ResNet, carrying them, computes what the documented architecture computes.
+    model = model.to(device)
+    _load(model, state, what)
+    model.eval()
+    x_fresh = _randn(4, 3, 17, 16, seed=fresh_seed(), device=device)
+    assert_tensor_close(model(x_fresh), resnet_forward(modules, TRAIN["layers"], TRAIN["widths"],
+                                                       x_fresh.double().cpu(), False),
+                        what=f"your {what} carrying the trained weights, on new inputs (eval mode)",
+                        dtype=x_fresh.dtype, device=x_fresh.device,
+                        hints=mistakes_resnet(modules, TRAIN["layers"], TRAIN["widths"], x_fresh, False))
+    # The images whose labels decide: made here, never sent to the worker.
     x_test, y_test = make_stripes(256, 17, 16, fresh_seed())
     with torch.no_grad():
         logits = resnet_forward(modules, TRAIN["layers"], TRAIN["widths"], x_test.double(), training=False)
