@@ -31,6 +31,16 @@ def make_parts(dtype: str = "float32", device: str = "cpu") -> tuple[nn.Module, 
     return encoder.to(device=device, dtype=kind), head.to(device=device, dtype=kind)
 
 
+def build_parts(impl: t.Any, *, seed: int, dtype: str = "float32", device: str = "cpu") -> dict[str, t.Any]:
+    """Fresh parts (``make_parts``) for the grader to build your ``SiameseModel`` on (it gets handles).
+
+    The grader calls ``SiameseModel(encoder, head)`` itself, loads weights it chose into the model
+    and compares what your model computes with the same architecture rebuilt on its side.
+    """
+    encoder, head = make_parts(dtype, device)
+    return {"encoder": encoder, "head": head}
+
+
 def build_model(impl: t.Any, *, seed: int, dtype: str = "float32", device: str = "cpu",
                 antisymmetric: bool = False) -> t.Any:
     """``impl.SiameseModel(encoder, head)`` around fresh parts (the grader gets a handle to it).
@@ -114,7 +124,7 @@ def train_pairs(impl: t.Any, *, seed: int, protos: torch.Tensor, n_images: int =
 
     The target of a pair is ``same`` as a ``torch.long`` class index (1 = same, 0 = different) for
     cross-entropy; Adam gets the two groups of ``siamese_splitter``. Returns the trained
-    ``state_dict`` and the losses.
+    ``state_dict`` and the losses; the grader judges the weights on its side, on pairs it draws.
     """
     g = torch.Generator().manual_seed(seed)
     labels = torch.randperm(n_images, generator=g) % len(protos)

@@ -1,5 +1,12 @@
 """Hidden checks for `siamese`: the student's model around encoder and head built from a fresh seed,
 called on inputs drawn here; gradients and a short training compared with / judged by the trusted side.
+
+Nothing is taken at the worker's word: the student's SiameseModel and siamese_splitter are called here
+through the proxy, on a model carrying weights chosen here, and compared with the architecture rebuilt
+here; make_pairs is called on fresh labels and its pairs are checked here against the rule. The
+scenarios (gradients, training) run in the sandbox, where their code could be swapped, so their checks
+count only when the pieces they use pass first; the trained weights are judged here on pairs drawn
+with a private seed.
 """
 
 from __future__ import annotations
@@ -10,9 +17,9 @@ import typing as t
 import pytest
 import torch
 
-from grader.sandbox import RemoteObject
+from grader.sandbox import RemoteObject, StudentError
 from grader.scenarios import fresh_seed
-from grader.testing import assert_tensor_close, fail
+from grader.testing import CheckFailed, assert_tensor_close, fail
 from reference.siamese.reference import accuracy, forward_mistakes, forward_ref, scenarios, trusted_parts
 
 DTYPES = [torch.float32, torch.float64]
@@ -23,13 +30,59 @@ def _name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
-def _build(student: t.Any, seed: int, dtype: torch.dtype, device: torch.device, antisymmetric: bool = False) -> t.Any:
+def _build(student: t.Any, seed: int, dtype: torch.dtype, device: torch.device) -> t.Any:
+    """The student's ``SiameseModel`` (called here through the proxy) around fresh parts from ``build_parts``."""
     __tracebackhide__ = True
-    model = student.scenario("build_model", seed=seed, dtype=_name(dtype), device=str(device),
-                             antisymmetric=antisymmetric)
+    parts = student.scenario("build_parts", seed=seed, dtype=_name(dtype), device=str(device))
+    if not isinstance(parts, dict) or not all(isinstance(parts.get(k), RemoteObject) for k in ("encoder", "head")):
+        fail("The scenario build_parts did not return an encoder and a head (did you change scenarios.py?).")
+    model = student.SiameseModel(parts["encoder"], parts["head"])
     if not isinstance(model, RemoteObject):
         fail(f"SiameseModel(encoder, head) gave a {type(model).__name__}, but an nn.Module is expected.")
     return model
+
+
+def _with_weights(student: t.Any, reference: t.Any, dtype: torch.dtype, device: torch.device,
+                  antisymmetric: bool = False) -> tuple[t.Any, dict[str, torch.Tensor]]:
+    """The student's model carrying weights chosen here (a fresh seed), and those weights.
+
+    Its own state_dict must have the published names and shapes first (``encoder.*`` + ``head.*``, read
+    here), so that a second encoder shows as such; weights loaded afterwards also reach a hidden copy of
+    the encoder only if the model really uses the one it was given.
+    """
+    __tracebackhide__ = True
+    model = _build(student, fresh_seed(), dtype, device)
+    trusted_parts(reference, model.state_dict(), what="SiameseModel(encoder, head)")
+    weights = reference.scenario("model_state", seed=fresh_seed(), dtype=_name(dtype), antisymmetric=antisymmetric)
+    model.load_state_dict(weights)
+    model.eval()
+    return model, weights
+
+
+def require_model(student: t.Any, reference: t.Any, device: torch.device, for_training: bool) -> tuple[t.Any, dict]:
+    """The student's SiameseModel computes the published forward pass here, on fresh inputs (else the
+    training or gradient check that needs it fails, saying why)."""
+    __tracebackhide__ = True
+    try:
+        model, weights = _with_weights(student, reference, torch.float32, device)
+        encoder, head = trusted_parts(reference, weights, what="the reference")
+        g = torch.Generator().manual_seed(fresh_seed())
+        image = scenarios(reference).IMAGE
+        a, b = torch.randn(6, *image, generator=g).to(device), torch.randn(6, *image, generator=g).to(device)
+        assert_tensor_close(model(a, b), forward_ref(encoder, head, a, b), what="SiameseModel(encoder, head)(x1, x2)",
+                            dtype=torch.float32, device=device)
+    except (CheckFailed, StudentError) as exc:
+        if for_training:
+            not_ready("SiameseModel", exc)
+        fail(f"This check reads the gradients of your SiameseModel, so it counts only when its forward pass is "
+             f"right, and it is not yet (its own check shows why).\n{exc}")
+    return model, weights
+
+
+def not_ready(piece: str, exc: Exception) -> t.NoReturn:
+    __tracebackhide__ = True
+    fail(f"This check trains with your make_pairs, siamese_splitter and SiameseModel, so it counts only when they "
+         f"work: {piece} does not yet (its own check shows why).\n{exc}")
 
 
 # -- the model --------------------------------------------------------------------------------------
@@ -38,12 +91,10 @@ def _build(student: t.Any, seed: int, dtype: torch.dtype, device: torch.device, 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_forward(student, reference, device, dtype):
     """forward(x1, x2) = head(cat([encoder(x1), encoder(x2)], dim=1)), in the inputs' dtype and device."""
-    seed = fresh_seed()
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(fresh_seed())
     image = scenarios(reference).IMAGE
-    model = _build(student, seed, dtype, device, antisymmetric=True)
-    state = reference.scenario("model_state", seed=seed, dtype=_name(dtype), antisymmetric=True)
-    encoder, head = trusted_parts(reference, state, what="the reference")
+    model, weights = _with_weights(student, reference, dtype, device, antisymmetric=True)
+    encoder, head = trusted_parts(reference, weights, what="the reference")
     # Similar pairs of large images, then random pairs: the head sees W (f1 - f2) + b, so large features
     # that differ a little give small outputs, and rounding the features (float16, bfloat16) shows.
     x1 = torch.randn(4, *image, generator=g, dtype=dtype)
@@ -81,8 +132,11 @@ def test_one_shared_encoder(student, reference, device):
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("branch", [1, 2], ids=["only-x1-matters", "only-x2-matters"])
-def test_gradients_reach_shared_encoder(student, reference, branch):
+def test_gradients_reach_shared_encoder(student, reference, device, branch):
     """Gradients reach the one encoder through either image (the head ignores the other image's features)."""
+    # The backward pass runs in the public scenario, whose code the sandbox could swap: its gradients count
+    # only next to the student's own model, called here, computing the forward pass they belong to.
+    require_model(student, reference, device, for_training=False)
     seed = fresh_seed()
     got = student.scenario("branch_grads", seed=seed, branch=branch, dtype="float64")
     want = reference.scenario("branch_grads", seed=seed, branch=branch, dtype="float64")
@@ -101,15 +155,12 @@ def test_gradients_reach_shared_encoder(student, reference, branch):
                                        f"on one branch": torch.zeros_like(w)})
 
 
-@pytest.mark.points(2)
-def test_splitter(student, reference, device):
-    """siamese_splitter(model) = [encoder params, head params], two lists of the model's own parameters."""
-    seed = fresh_seed()
-    model = _build(student, seed, torch.float32, device)
+def check_splitter(student: t.Any, model: t.Any, weights: dict[str, torch.Tensor]) -> None:
+    """``siamese_splitter(model)`` gives the weights loaded here, grouped [encoder, head], each in order."""
+    __tracebackhide__ = True
     groups = student.siamese_splitter(model)
-    state = reference.scenario("model_state", seed=seed)
-    enc = [v for k, v in state.items() if k.startswith("encoder.")]
-    head = [v for k, v in state.items() if k.startswith("head.")]
+    enc = [v for k, v in weights.items() if k.startswith("encoder.")]
+    head = [v for k, v in weights.items() if k.startswith("head.")]
     if type(groups) is not list or len(groups) != 2:
         fail(f"siamese_splitter(model) returned {len(groups) if isinstance(groups, (list, tuple)) else 'no'} "
              "groups in a " f"{type(groups).__name__}; a list of two lists [encoder params, head params] is expected.")
@@ -127,6 +178,14 @@ def test_splitter(student, reference, device):
         if not same(group, wanted):
             fail(f"siamese_splitter(model)[{k}] is not model.{part}'s parameters in their order "
                  f"({len(group)} tensors given, {len(wanted)} expected).")
+
+
+@pytest.mark.points(2)
+def test_splitter(student, reference, device):
+    """siamese_splitter(model) = [encoder params, head params], two lists of the model's own parameters."""
+    # Weights chosen here are loaded into the model first: the groups must hold exactly those values.
+    model, weights = _with_weights(student, reference, torch.float32, device)
+    check_splitter(student, model, weights)
 
 
 # -- make_pairs -------------------------------------------------------------------------------------
@@ -209,6 +268,22 @@ def test_make_pairs_deterministic(student):
 
 
 # -- training ---------------------------------------------------------------------------------------
+#: The training run's size (passed to the scenario, so that the labels made here are the ones it uses).
+N_IMAGES, N_PAIRS, NOISE = 120, 1200, 0.4
+
+
+def require_pairs(student: t.Any, labels: list[int], n: int, seed: int) -> None:
+    """The pairs the training will use, asked for here: valid, and about half of them same-class pairs."""
+    __tracebackhide__ = True
+    what = f"make_pairs(labels, {n}, seed)"
+    try:
+        pairs = _check_pairs(student.make_pairs(labels, n, seed), labels, n, what)
+        share = sum(same for _, _, same in pairs) / n
+        if not 0.4 <= share <= 0.6:
+            fail(f"{share:.0%} of the pairs from {what} are same-class pairs; about half are expected.")
+    except (CheckFailed, StudentError) as exc:
+        not_ready("make_pairs", exc)
+
 
 @pytest.mark.points(4)
 @pytest.mark.cpu_budget(15)
@@ -219,15 +294,28 @@ def test_training_learns_same_or_different(student, reference, device):
     g = torch.Generator().manual_seed(seed)
     sc = scenarios(reference)
     protos = torch.randn(5, *sc.IMAGE, generator=g)
-    got = student.scenario("train_pairs", seed=seed, protos=protos, device=str(device))
+    # The training runs in the sandbox, whose code could be swapped: it counts only when the pieces it
+    # trains with work, checked here first on the very labels the scenario draws from its seed.
+    labels = (torch.randperm(N_IMAGES, generator=torch.Generator().manual_seed(seed)) % len(protos)).tolist()
+    require_pairs(student, labels, N_PAIRS, seed)
+    model, weights = require_model(student, reference, device, for_training=True)
+    try:
+        check_splitter(student, model, weights)
+    except (CheckFailed, StudentError) as exc:
+        not_ready("siamese_splitter", exc)
+    got = student.scenario("train_pairs", seed=seed, protos=protos, n_images=N_IMAGES, n_pairs=N_PAIRS, noise=NOISE,
+                           device=str(device))
+    # The trained weights, judged here: loaded into the architecture rebuilt here, on pairs drawn with a
+    # private seed that never leaves this process.
     encoder, head = trusted_parts(reference, got["state"] if isinstance(got, dict) else None,
                                   what="the trained model")
+    private = torch.Generator().manual_seed(fresh_seed())
     n = 400
-    la = torch.randint(0, len(protos), (n,), generator=g)
-    same = torch.rand(n, generator=g) < 0.5
-    lb = torch.where(same, la, (la + torch.randint(1, len(protos), (n,), generator=g)) % len(protos))
-    xa = sc.make_images(protos, la, 0.4, g).double()
-    xb = sc.make_images(protos, lb, 0.4, g).double()
+    la = torch.randint(0, len(protos), (n,), generator=private)
+    same = torch.rand(n, generator=private) < 0.5
+    lb = torch.where(same, la, (la + torch.randint(1, len(protos), (n,), generator=private)) % len(protos))
+    xa = sc.make_images(protos, la, NOISE, private).double()
+    xb = sc.make_images(protos, lb, NOISE, private).double()
     acc = accuracy(encoder, head, xa, xb, same)
     if acc < 0.9:
         fail(f"After the training scenario your model tells same from different on {acc:.0%} of new pairs; "
