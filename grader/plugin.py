@@ -4,7 +4,8 @@ Fixtures a check may ask for:
 
 - ``student``: the student's package (:class:`~grader.proxy.StudentPackage`); calls run in the sandbox
 - ``device``: the ``torch.device`` to grade on (``--device``)
-- ``student_sources``: ``{relative path: text}`` of the student's ``.py`` files, read as text here
+- ``student_sources``: ``{relative path: text}`` of the student's ``.py`` files, every file read in full
+  here; ``.problems`` lists what could not be read as UTF-8 Python source (:mod:`grader.scratch`)
 - ``reference``: the trusted implementation (:class:`~grader.scenarios.ReferencePackage`), here
 - ``artifacts``: :class:`Artifacts`, for files a check writes for the student (pictures); their
   paths appear in the feedback
@@ -32,12 +33,10 @@ from .proxy import StudentPackage
 from .results import CheckResult, ExerciseResult, Outcome
 from .sandbox import Sandbox, StudentTimeout, WorkerError
 from .scenarios import ReferencePackage, scenario_file
+from .scratch import Sources, read_sources
 from .testing import CheckFailed
 
 __all__ = ["GradePlugin"]
-
-#: Bytes of one student source file the trusted side reads for static checks.
-MAX_SOURCE_BYTES = 1 << 20
 
 
 class Artifacts:
@@ -86,6 +85,7 @@ class GradePlugin:
         self._gates_failed: dict[str, set[str]] = {}
         self._owner: dict[str, Exercise] = {}
         self._started: dict[str, float] = {}
+        self._sources: dict[str, Sources] = {}
 
     def exercise_of(self, item: pytest.Item) -> Exercise:
         """The exercise whose ``checks/<name>/`` or ``reference/<name>/`` holds the check."""
@@ -126,15 +126,13 @@ class GradePlugin:
         return torch.device(self.device_name)
 
     @pytest.fixture
-    def student_sources(self, request: pytest.FixtureRequest) -> dict[str, str]:
-        folder = self.submission / self.exercise_of(request.node).name  # type: ignore[arg-type]
-        sources: dict[str, str] = {}
-        if folder.is_dir() and not folder.is_symlink():
-            for path in sorted(folder.rglob("*.py"))[:200]:
-                if path.is_file() and not path.is_symlink():
-                    with open(path, "rb") as f:
-                        sources[str(path.relative_to(folder))] = f.read(MAX_SOURCE_BYTES).decode("utf-8", "replace")
-        return sources
+    def student_sources(self, request: pytest.FixtureRequest) -> Sources:
+        """Every file of the student's package, read here in full (:func:`grader.scratch.read_sources`)."""
+        name = self.exercise_of(request.node).name  # type: ignore[arg-type]
+        if name not in self._sources:
+            self._sources[name] = read_sources(self.submission / name, self.submission,
+                                               loaded_with=[ex.name for ex in self.exercises])
+        return self._sources[name].copy()
 
     # -- hooks ---------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:

@@ -6,19 +6,21 @@ much, which known mistake the result looks like) and never print the expected va
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import math
-import re
 import typing as t
 
 import torch
 
 from .sandbox import RemoteObject, StudentError
+# The from-scratch rule lives in grader.scratch; checks import it from here.
+from .scratch import (Sources, assert_from_scratch, find_dynamic_code, find_forbidden_imports,  # noqa: F401
+                      find_forbidden_names, find_indirect_imports, find_outside_imports, read_sources)
 
 __all__ = [
     "CheckFailed", "fail", "tolerances", "assert_tensor_close", "assert_int", "student_raises",
-    "assert_from_scratch", "find_forbidden_names", "precision_hints", "LOWER_PRECISION", "find_forbidden_imports", "find_indirect_imports",
+    "assert_from_scratch", "find_forbidden_names", "precision_hints", "LOWER_PRECISION", "find_forbidden_imports",
+    "find_indirect_imports", "find_dynamic_code", "find_outside_imports", "read_sources", "Sources",
 ]
 
 
@@ -190,182 +192,3 @@ def student_raises(exception: str, what: str = "the call") -> t.Iterator[None]:
         fail(f"{what} raised {exc.type_name}, but it should raise {exception}.")
     fail(f"{what} returned normally, but it should raise {exception}.")
 
-
-
-
-def find_forbidden_names(sources: t.Mapping[str, str], forbidden: t.Collection[str]) -> list[str]:
-    """Where the student's source *mentions* a forbidden API (attribute, import or getattr string).
-
-    ``forbidden`` holds dotted names (``"torch.nn.functional.conv2d"``); a mention of the last part
-    as an attribute (``F.conv2d``), an import (``from torch.nn.functional import conv2d``) or a
-    string handed to ``getattr`` counts. The student's own ``def conv2d`` does not.
-    """
-    leaves = {name.rsplit(".", 1)[-1]: name for name in forbidden}
-    roots = {name.split(".", 1)[0] for name in forbidden}
-    found: list[str] = []
-    for filename, text in sorted(sources.items()):
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            continue
-        aliases = _library_aliases(tree, roots)
-        for node in ast.walk(tree):
-            hit = None
-            if isinstance(node, ast.Attribute) and node.attr in leaves and _chain_root(node) in aliases:
-                hit = f"{ast.unparse(node)}"
-            elif (isinstance(node, ast.ImportFrom) and node.level == 0  # not the student's own `from .x`
-                  and (node.module or "").split(".")[0] in roots):  # nor `from mypackage import conv2d`
-                names = [a.name for a in node.names if a.name in leaves]
-                hit = f"from {node.module} import {names[0]}" if names else None
-            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
-                  and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
-                  and node.args[1].value in leaves):
-                hit = ast.unparse(node)
-            if hit:
-                found.append(f"{filename}, line {getattr(node, 'lineno', '?')}: {hit}")
-    return found
-
-
-def _library_aliases(tree: ast.AST, roots: set[str]) -> set[str]:
-    """Names bound to the forbidden libraries: ``torch``, ``F`` in ``import torch.nn.functional as F``…"""
-    names = set(roots)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.split(".", 1)[0] in roots:
-                    names.add(alias.asname or alias.name.split(".", 1)[0])
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] in roots:
-            names.update(alias.asname or alias.name for alias in node.names)
-    return names
-
-
-def _chain_root(node: ast.expr) -> str | None:
-    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
-        node = node.func if isinstance(node, ast.Call) else node.value
-    return node.id if isinstance(node, ast.Name) else None
-
-
-#: Calls that import or run code by a computed name, so that no source scan can see what they reach.
-_INDIRECT_CALLS = {"__import__", "exec", "eval", "compile"}
-
-
-def find_indirect_imports(sources: t.Mapping[str, str]) -> list[str]:
-    """Where the student's source imports or runs code by a name computed at run time.
-
-    Flags ``__import__``, ``importlib``, ``exec``/``eval``/``compile``, ``sys.modules[...]`` and
-    ``getattr(module, name)`` with a computed ``name`` on an imported module. In exercises that
-    forbid a library part these are violations on their own: they exist to hide what is used.
-    """
-    found: list[str] = []
-    for filename, text in sorted(sources.items()):
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            continue
-        modules = _imported_module_names(tree)
-        for node in ast.walk(tree):
-            hit = None
-            if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "importlib" for a in node.names):
-                hit = "import importlib"
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "importlib":
-                hit = f"from {node.module} import ..."
-            elif isinstance(node, ast.Call):
-                func = node.func
-                name = func.id if isinstance(func, ast.Name) else None
-                if isinstance(func, ast.Attribute) and (func.attr in ("import_module", "__import__") or (
-                        func.attr in _INDIRECT_CALLS and isinstance(func.value, ast.Name)
-                        and func.value.id == "builtins")):
-                    name = func.attr
-                if name in _INDIRECT_CALLS or name == "import_module":
-                    hit = f"{name}(...)"
-                elif (name == "getattr" and len(node.args) >= 2 and isinstance(node.args[0], ast.Name)
-                      and node.args[0].id in modules and not isinstance(node.args[1], ast.Constant)):
-                    hit = f"getattr({node.args[0].id}, <computed name>)"
-            elif (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute)
-                  and node.value.attr == "modules" and isinstance(node.value.value, ast.Name)
-                  and node.value.value.id == "sys"):
-                hit = "sys.modules[...]"
-            if hit:
-                found.append(f"{filename}, line {getattr(node, 'lineno', '?')}: {hit}")
-    return found
-
-
-def find_forbidden_imports(sources: t.Mapping[str, str], modules: t.Collection[str]) -> list[str]:
-    """Where the student's source imports a forbidden module (``fastai.learner``) or a part of it.
-
-    ``modules`` are dotted prefixes: ``"fastai"`` forbids ``import fastai.vision.all`` and
-    ``from fastai.learner import Learner`` alike, star imports included.
-    """
-    def forbidden(name: str) -> bool:
-        return any(name == m or name.startswith(m + ".") for m in modules)
-
-    found: list[str] = []
-    for filename, text in sorted(sources.items()):
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            continue
-        for node in ast.walk(tree):
-            hit = None
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names if forbidden(a.name)]
-                hit = f"import {names[0]}" if names else None
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                parts = [f"{node.module}.{a.name}" for a in node.names]
-                if forbidden(node.module) or any(forbidden(p) for p in parts):
-                    hit = f"from {node.module} import {', '.join(a.name for a in node.names)[:60]}"
-            if hit:
-                found.append(f"{filename}, line {getattr(node, 'lineno', '?')}: {hit}")
-    return found
-
-
-def _imported_module_names(tree: ast.AST) -> set[str]:
-    names = {"sys", "builtins"}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.asname or alias.name.split(".", 1)[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            names.update(alias.asname or alias.name for alias in node.names)
-    return names
-
-
-def assert_from_scratch(
-    ops_seen: t.Collection[str],
-    sources: t.Mapping[str, str],
-    *,
-    forbidden_names: t.Collection[str],
-    forbidden_ops: str | None = None,
-    forbidden_modules: t.Collection[str] = (),
-    modules_seen: t.Collection[str] = (),
-    what: str = "this exercise",
-) -> None:
-    """Fail when the student's code used a forbidden API, by name in its source or at run time.
-
-    :param ops_seen: aten op names recorded while the student's code ran (``student.recording_ops``).
-    :param forbidden_ops: a regular expression for aten op names (e.g. ``"convolution"``); this
-        catches indirect calls (getattr tricks, ``torch.ops.aten``) that no source scan sees.
-    :param forbidden_modules: dotted module prefixes the student may not import at all (``"fastai"``
-        where fastai is the reference). With them, indirect imports (``__import__``, ``importlib``,
-        ``exec``, computed ``getattr`` on a module) are violations too.
-    :param modules_seen: modules the worker imported (``student.imported_modules()``), a tripwire.
-    """
-    __tracebackhide__ = True
-    mentions = find_forbidden_names(sources, forbidden_names)
-    if forbidden_modules:
-        mentions += find_forbidden_imports(sources, forbidden_modules)
-        mentions += [f"{m} (indirect imports hide what is used)" for m in find_indirect_imports(sources)]
-    ran = sorted(op for op in ops_seen if re.search(forbidden_ops, op)) if forbidden_ops else []
-    loaded = sorted(m for m in modules_seen
-                    if any(m == f or m.startswith(f + ".") for f in forbidden_modules))
-    if not mentions and not ran and not loaded:
-        return
-    names = ", ".join(sorted({*forbidden_names, *forbidden_modules}))
-    lines = [f"{what} must be written from scratch; these are forbidden: {names}."]
-    if mentions:
-        lines.append("Your code uses: " + "; ".join(dict.fromkeys(mentions[:5])) + ".")
-    if ran:
-        lines.append(f"While your code ran, the forbidden operation {', '.join(ran[:5])} was executed "
-                     "(that is what the forbidden functions call underneath).")
-    if loaded:
-        lines.append(f"While your code ran, the forbidden module {loaded[0]} was imported.")
-    fail("\n".join(lines))
