@@ -2,12 +2,14 @@
 hit named as ``"file, line N: code"``.
 
 Dynamic code is anything that runs or reaches code by a name or text the scan cannot see: exec,
-eval, compile, ``__import__``, importlib, runpy, marshal, pickle, code objects, ctypes, another
-interpreter, module ``__dict__``/``vars()``/``globals()``, ``__builtins__``, frames,
-``__subclasses__``, ``sys.modules``/``sys.path``, ``getattr`` with a computed name on a module
-(aliases such as ``m = torch.nn.functional`` followed), a module passed around as a value, and
-changes to other libraries at run time. ``getattr(obj, name)`` on an ordinary object (fastai's
-callback dispatch) is not: only modules and what hangs off them count.
+eval, compile, ``__import__``, importlib, runpy, marshal, pickle loads, code objects, ctypes,
+another interpreter, module ``__dict__``/``vars()``/``globals()``, ``__builtins__``, frames (also
+through ``inspect``), ``gc``'s object lists, ``__subclasses__``, ``sys.modules``/``sys.path``,
+``getattr`` with a computed name on a module (aliases such as ``m = torch.nn.functional``
+followed), a module passed around as a value, and changes to other libraries at run time. Not:
+``getattr(obj, name)`` on an ordinary object (fastai's callback dispatch), ``vars(self)``, the
+harmless parts of ``inspect``, ``gc``, ``pickle`` and ``sys`` (``inspect.signature``,
+``gc.collect``, ``pickle.dumps``, ``sys.maxsize``): only modules and what hangs off them count.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ __all__ = ["find_dynamic_code", "parsed", "snippet", "bound_names", "index", "mo
 
 #: Modules whose import (or any part of them) is dynamic code.
 DANGER_MODULES = frozenset({
-    "importlib", "imp", "zipimport", "pkgutil", "runpy", "marshal", "pickle", "_pickle", "cPickle", "dill",
+    "importlib", "imp", "zipimport", "pkgutil", "runpy", "marshal", "cPickle", "dill",
     "cloudpickle", "shelve", "jsonpickle", "joblib", "ctypes", "_ctypes", "cffi", "code", "codeop", "subprocess",
-    "_posixsubprocess", "pty", "multiprocessing", "_multiprocessing", "gc", "inspect", "builtins", "__builtin__",
+    "_posixsubprocess", "pty", "multiprocessing", "_multiprocessing", "builtins", "__builtin__",
     "timeit", "doctest", "pdb", "bdb", "profile", "cProfile", "trace", "pydoc", "site", "sitecustomize",
     "usercustomize", "pkg_resources", "importlib_metadata", "importlib_resources", "mock", "unittest.mock",
     "logging.config", "posix", "nt", "annotationlib", "torch.hub", "torch.package", "torch.utils.cpp_extension",
@@ -33,7 +35,11 @@ DANGER_MODULES = frozenset({
 DANGER_ATTRS = frozenset({
     "sys.modules", "sys.path", "sys.meta_path", "sys.path_hooks", "sys.path_importer_cache", "sys._getframe",
     "sys._current_frames", "sys._current_exceptions", "sys.settrace", "sys.setprofile", "sys.addaudithook",
-    "sys.exc_info", "sys.exception", "sys.last_traceback", "sys.last_value", "sys.last_exc", "sys.breakpointhook",
+    "sys.breakpointhook", "pickle.load", "pickle.loads", "pickle.Unpickler", "_pickle.load", "_pickle.loads",
+    "_pickle.Unpickler", "gc.get_objects", "gc.get_referrers", "gc.get_referents", "inspect.currentframe",
+    "inspect.stack", "inspect.trace", "inspect.getmembers", "inspect.getmembers_static", "inspect.getmodule",
+    "inspect.getouterframes", "inspect.getinnerframes", "inspect.getattr_static", "inspect.getclosurevars",
+    "inspect.get_annotations", "inspect.getframeinfo",
     "os.popen", "os.system", "os.startfile", "operator.attrgetter", "operator.methodcaller",
     "typing.get_type_hints", "typing.ForwardRef", "typing.evaluate_forward_ref", "asyncio.create_subprocess_exec",
     "asyncio.create_subprocess_shell", "asyncio.subprocess", "torch.load", "torch.jit.load", "torch.ops.load_library",
@@ -142,9 +148,11 @@ class _FileScan(ast.NodeVisitor):
         self.package = package
         self.hits: list[str] = []
         self.parents = index(tree)[1]
-        self.safe: set[int] = set()
-        self.aliased: set[int] = set()
+        self.safe: set[int] = set()  # ids of nodes judged safe (torch.load with weights_only=True)
+        self.aliased: set[int] = set()  # ids of tuples assigned to tuples of names (aliases, not values)
         self.resolved: dict[tuple[int, str], tuple[str, bool] | None] = {}
+        self.starred: list[str] = []  # modules star-imported so far
+        self.bound = bound_names(tree)
         #: values assigned to ``global``/``nonlocal`` names inside functions: they count wherever the name is looked up
         self.shared: dict[str, list[t.Any]] = {}
         for stmt in [n for n in self.parents if isinstance(n, (ast.Global, ast.Nonlocal))]:
@@ -157,7 +165,7 @@ class _FileScan(ast.NodeVisitor):
                     if name in declared:
                         self.shared.setdefault(name, []).extend(values)
         self.scopes: list[tuple[str, dict[str, list[t.Any]]]] = [("module", self._bindings(tree))]
-        self.visit_body(tree)
+        self.generic_visit(tree)
 
     # -- scopes -----------------------------------------------------------------------------------
     def _bindings(self, scope: ast.AST) -> dict[str, t.Any]:
@@ -288,20 +296,11 @@ class _FileScan(ast.NodeVisitor):
     def hit(self, node: ast.AST, text: str | None = None) -> None:
         self.hits.append(f"{self.filename}, line {getattr(node, 'lineno', '?')}: {text or snippet(node)}")
 
-    def visit_body(self, scope: ast.AST) -> None:
-        for child in ast.iter_child_nodes(scope):
-            self.visit(child)
-
     def _enter(self, node: ast.AST, kind: str) -> None:
         self.scopes.append((kind, self._bindings(node)))
-        try:
-            if isinstance(node, ast.Lambda):
-                self.visit(node.body)
-            else:
-                for stmt in node.body:  # type: ignore[attr-defined]
-                    self.visit(stmt)
-        finally:
-            self.scopes.pop()
+        for stmt in [node.body] if isinstance(node, ast.Lambda) else node.body:  # type: ignore[attr-defined]
+            self.visit(stmt)
+        self.scopes.pop()
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
         args = node.args
@@ -352,9 +351,8 @@ class _FileScan(ast.NodeVisitor):
             return
         for alias in node.names:
             if alias.name == "*":
-                if where.split(".")[0] in sys.stdlib_module_names or any(
-                        d.startswith(where + ".") for d in DANGER_ATTRS | DANGER_MODULES):
-                    self.hit(node)
+                self.starred.append(where)  # its dangerous names are judged where they are used
+                self.check_dotted(node, where)
             elif self.check_dotted(node, f"{where}.{alias.name}"):
                 break
 
@@ -366,6 +364,10 @@ class _FileScan(ast.NodeVisitor):
                 self.hit(parent if called else node)
             elif node.id in VALUE_BUILTINS and not called and not self.local(node.id):
                 self.hit(parent if parent is not None and not isinstance(parent, ast.stmt) else node)
+            elif self.starred and node.id not in self.bound:
+                for module in self.starred:
+                    if self.check_dotted(node, f"{module}.{node.id}"):
+                        break
         elif node.id in _MODULE_STORES:
             self.hit(node, f"{node.id} = ...")
 
@@ -401,9 +403,9 @@ class _FileScan(ast.NodeVisitor):
         keywords = {k.arg: k.value for k in node.keywords if k.arg}
         if called and called[0] == "torch.load" and _is_constant(keywords.get("weights_only"), True):
             self.safe.add(id(func))
-        if called and called[0] == "numpy.load" and not _is_constant(keywords.get("allow_pickle"), False) \
-                and "allow_pickle" in keywords:
-            self.hit(node)
+        if ("allow_pickle" in keywords and not _is_constant(keywords["allow_pickle"], False)) or (
+                "eval_str" in keywords and not _is_constant(keywords["eval_str"], False)):
+            self.hit(node)  # numpy.load(allow_pickle=True), inspect.signature(eval_str=True)
         if name in VALUE_BUILTINS | {"hasattr"}:
             args = args[1:]  # the object: judged by the rules above
         for value in [*args, *keywords.values()]:

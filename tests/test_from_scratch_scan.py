@@ -102,7 +102,7 @@ DYNAMIC = {
     "runpy": "import runpy", "importlib": "from importlib import import_module",
     "__import__": "m = __import__('fastai')", "marshal": "import marshal",
     "code object": "import types\nf = types.FunctionType(c, {})", "__code__": "def f(): pass\ng = f.__code__",
-    "ctypes": "import ctypes", "cffi": "import cffi", "pickle": "import pickle", "dill": "import dill",
+    "ctypes": "import ctypes", "cffi": "import cffi", "dill": "import dill",
     "shelve": "import shelve", "module __dict__": "import torch.nn.functional as F\nf = F.__dict__['conv2d']",
     "vars(module)": "from torch.nn import functional\nf = vars(functional)", "vars()": "x = vars()",
     "globals()": "g = globals()", "locals()": "def f():\n    return locals()", "builtins": "import builtins",
@@ -123,9 +123,11 @@ DYNAMIC = {
     "module in a class": "import torch\nclass A:\n    m = torch",
     "global alias": "import torch\ndef setup():\n    global M\n    M = torch.nn.functional\ndef f(n):\n    return getattr(M, n)",
     "monkeypatching": "import torch\ntorch.Tensor.unfold = None", "type patching": "x = 1\ntype(x).real = 2",
-    "frames": "import sys\nf = sys._getframe()", "inspect": "import inspect", "gc": "import gc",
+    "frames": "import sys\nf = sys._getframe()", "inspect": "import inspect\nf = inspect.currentframe()",
+    "gc": "import gc\nobjects = gc.get_objects()", "pickle": "import pickle\nx = pickle.loads(b'')",
+    "eval_str": "import inspect\ns = inspect.signature(f, eval_str=True)",
     "dunder text": "def f(x):\n    return getattr(x, '__glob' 'als__')", "__self__": "b = print.__self__",
-    "star import of os": "from os import *", "torch.load": "import torch\nw = torch.load('w.pt')",
+    "star import of os": "from os import *\nsystem('python')", "star import of sys": "from sys import *\nx = modules", "torch.load": "import torch\nw = torch.load('w.pt')",
     "__path__": "__path__.append('/tmp')", "class shadow": "class A:\n    eval = 1\n    def f(self, c):\n        return eval(c)",
     "get_type_hints": "import typing\nh = typing.get_type_hints(f)", "mock": "from unittest import mock",
     "private stdlib": "import warnings\nwarnings._getcategory('x')",
@@ -163,6 +165,10 @@ CORRECT = {
     "setattr on self": "class A:\n    def f(self, name, v):\n        setattr(self, name, v)\n        return getattr(self, name)",
     "nn.Module subclass": "from torch import nn\nimport torch.nn.functional as F\nclass B(nn.Module):\n"
                           "    def forward(self, x):\n        return F.relu(x)",
+    "harmless parts of inspect, gc, pickle, sys": "import gc\nimport inspect\nimport pickle\nimport sys\n"
+                                                  "s = inspect.signature(len)\ngc.collect()\nb = pickle.dumps(1)\n"
+                                                  "e = sys.exc_info()\nm = sys.maxsize",
+    "star import of math": "from math import *\nx = sqrt(pi)",
     "loop variable named like a module alias": "import typing as t\ndef f(tfms, x):\n    for t in tfms:\n"
                                                "        x = t(x)\n    return sorted(tfms, key=lambda t: getattr(t, 'order', 0))",
 }
