@@ -50,7 +50,8 @@ def dls_batches(impl, x_train, y_train, x_valid, y_valid, bs, *, seed, loader_se
 
 # -- model -------------------------------------------------------------------------------------------
 def class_bases(impl, *, seed):
-    """The classes each of ``Module``, ``Linear``, ``Sequential``, ``Parameter``, ``DataLoader`` is built on."""
+    """The classes each of ``Module``, ``Linear``, ``Sequential``, ``Parameter``, ``DataLoader`` is built on
+    (extra evidence only: the graders decide what your classes are built on from your source)."""
     return {name: [f"{k.__module__}.{k.__qualname__}" for k in getattr(impl, name).__mro__]
             for name in ("Module", "Linear", "Sequential", "Parameter", "DataLoader", "Dataset")}
 
@@ -61,26 +62,49 @@ def parameter_info(impl, x, *, seed):
             "is_leaf": bool(p.is_leaf), "is_parameter": isinstance(p, impl.Parameter)}
 
 
-def nested_parameters(impl, sizes, *, seed):
-    """A Module holding a Sequential of two Linears, a Linear, a Parameter and a plain tensor."""
+def nested_parameters(impl, sizes, *, seed, lr=0.5):
+    """A Module holding a Sequential of two Linears, a Linear, a Parameter and a plain tensor.
+
+    Reports what ``parameters()`` gives (shapes, how many distinct, requires_grad), then takes one SGD
+    step through it (``p -= lr * p.grad`` for every ``p`` it gives) and returns every tensor of the
+    model before and after the step, in a fixed order: a parameter that ``parameters()`` misses is not
+    updated, one it gives twice is updated twice, a plain tensor it gives is updated although it must not be.
+    """
     a, b, c = sizes
+    g = torch.Generator().manual_seed(seed)
+    l1, l2, head = impl.Linear(a, b), impl.Linear(b, c), impl.Linear(c, 2)
+    for layer, (n_in, n_out) in ((l1, (a, b)), (l2, (b, c)), (head, (c, 2))):
+        _set_linear(layer, torch.randn(n_out, n_in, generator=g) / n_in**0.5, torch.randn(n_out, generator=g) * 0.3,
+                    "cpu")
+    scale = impl.Parameter(torch.rand(c, generator=g) + 0.5)
+    offset = torch.randn(c, generator=g).requires_grad_()  # a plain tensor (with a gradient): not a parameter
 
     class Net(impl.Module):
         def __init__(self):
             super().__init__()
-            self.body = impl.Sequential(impl.Linear(a, b), impl.Linear(b, c))
-            self.offset = torch.zeros(c)  # a plain tensor: not a parameter
-            self.scale = impl.Parameter(torch.ones(c))
-            self.head = impl.Linear(c, 2)
+            self.body = impl.Sequential(l1, l2)
+            self.offset = offset
+            self.scale = scale
+            self.head = head
 
         def forward(self, x):
             return self.head((self.body(x) + self.offset) * self.scale)
 
-    params = list(Net().parameters())
+    net = Net()
+    params = list(net.parameters())
     deep = impl.Sequential(impl.Sequential(impl.Linear(a, c)), impl.Linear(c, b))
+    tensors = lambda: [_plain(v) for v in (l1.weight, l1.bias, l2.weight, l2.bias, scale, head.weight, head.bias,  # noqa: E731
+                                           offset)]
+    before = tensors()
+    x, w = torch.randn(6, a, generator=g), torch.randn(6, 2, generator=g)
+    (net(x) * w).sum().backward()
+    with torch.no_grad():
+        for p in params:
+            if p.grad is not None:
+                p -= lr * p.grad
     return {"shapes": [list(p.shape) for p in params], "unique": len({id(p) for p in params}),
             "requires_grad": [bool(p.requires_grad) for p in params],
-            "deep_shapes": [list(p.shape) for p in deep.parameters()]}
+            "deep_shapes": [list(p.shape) for p in deep.parameters()], "before": before, "after": tensors()}
 
 
 def _set_linear(layer, weight, bias, device):
@@ -165,38 +189,26 @@ def _history(history):
     return out
 
 
-#: The separable task: 3 classes of 4 features, each feature with its own offset and scale.
-N_FEATURES, N_CLASSES = 4, 3
+def train_separable(impl, x_train, y_train, x_valid, y_valid, n_classes, *, seed, bs=16, lr=0.1, n_epoch=3,
+                    hidden=8, device="cpu"):
+    """``make_dls`` on the given data, a ``Sequential(Linear(n_features, hidden), Linear(hidden, n_classes))``,
+    ``Learner(..., cross_entropy, lr).fit(n_epoch)``.
 
-
-def blobs(seed, n, *, g=None):
-    """``n`` items of the separable task drawn from the distribution ``seed`` fixes (from ``g``, or
-    a generator seeded with ``seed`` + 1)."""
-    dist = torch.Generator().manual_seed(seed)
-    q, _ = torch.linalg.qr(torch.randn(N_FEATURES, N_FEATURES, generator=dist))
-    centers = 4 * q[:N_CLASSES]  # orthonormal rows: every two centers are 4*sqrt(2) apart
-    offset = torch.randn(N_FEATURES, generator=dist) * 30
-    scale = torch.rand(N_FEATURES, generator=dist) * 20 + 5
-    g = g if g is not None else torch.Generator().manual_seed(seed + 1)
-    y = torch.randint(0, N_CLASSES, (n,), generator=g)
-    x = (centers[y] + torch.randn(n, N_FEATURES, generator=g)) * scale + offset
-    return x, y
-
-
-def train_separable(impl, *, seed, n_train=240, n_valid=60, bs=16, lr=0.1, n_epoch=3, hidden=8, device="cpu"):
-    """``make_dls`` on the separable task, a ``Sequential(Linear, Linear)``, ``Learner.fit``.
-
-    Features have offsets around 30 and scales 5-25: without normalisation SGD diverges.
-    Returns the trained weights and the history; the graders score the weights on fresh data.
+    The graders draw the data (a separable task whose features have large offsets and scales:
+    without normalisation SGD diverges) and score the returned weights themselves, on new items
+    of the same task that never come here. Returns the weights as a ``state_dict`` of the
+    published structure (``0.weight``, ``0.bias``, ``1.weight``, ``1.bias``, as ``nn.Sequential`` of
+    two ``nn.Linear`` would name them) and the history.
     """
-    x, y = blobs(seed, n_train + n_valid)
-    dls = impl.make_dls(x[:n_train].to(device), y[:n_train].to(device), x[n_train:].to(device),
-                        y[n_train:].to(device), bs, seed=seed)
-    l1, l2 = impl.Linear(N_FEATURES, hidden), impl.Linear(hidden, N_CLASSES)
+    n_features = x_train.shape[1]
+    dls = impl.make_dls(x_train.to(device), y_train.to(device), x_valid.to(device), y_valid.to(device), bs,
+                        seed=seed)
+    l1, l2 = impl.Linear(n_features, hidden), impl.Linear(hidden, n_classes)
     for layer in (l1, l2):
         for p in layer.parameters():
             p.data = p.data.to(device)
     learn = impl.Learner(impl.Sequential(l1, l2), dls, impl.cross_entropy, lr)
     history = learn.fit(n_epoch)
-    return {"weights": [[_plain(layer.weight), _plain(layer.bias)] for layer in (l1, l2)],
-            "history": _history(history)}
+    state = {f"{i}.{name}": _plain(getattr(layer, name)) for i, layer in enumerate((l1, l2))
+             for name in ("weight", "bias")}
+    return {"state": state, "history": _history(history)}

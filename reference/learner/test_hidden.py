@@ -3,7 +3,10 @@
 Values are compared with torch in float64 (course tolerances by dtype); loaders with
 ``torch.utils.data.DataLoader``; parameter registration with ``nn.Module``; training runs with a
 trusted Learner (torch.optim.SGD's update, metrics over the whole validation set) on the same batches.
-The trained model is scored here, on fresh data whose labels never reach the sandbox.
+The trained model comes back as weights, is loaded into a trusted ``nn.Sequential`` and scored here on
+new items of a task whose distribution was drawn here and never reaches the sandbox. Nothing the worker
+says about itself (class bases, imported modules, ops) decides a check: the from-scratch gate reads the
+source here (``lineage.py`` resolves what it names against torch in this process).
 """
 
 import pytest
@@ -13,21 +16,15 @@ import torch.nn.functional as F
 from grader.sandbox import WorkerError
 from grader.scenarios import fresh_seed
 from grader.testing import assert_from_scratch, assert_int, assert_tensor_close, fail
-from reference.learner.reference import (channel_dims, check_history, cross_entropy_mistakes, distinct, f64,
-                                         fit_mistakes, log_softmax_mistakes, normalize_mistakes, score_weights,
-                                         stats_mistakes)
+from reference.learner.lineage import assert_all, assert_built_from_scratch
+from reference.learner.reference import (BUILT_FROM_SCRATCH, FORBIDDEN, N_CLASSES, PrivateTask, channel_dims,
+                                         check_history, cross_entropy_mistakes, distinct, f64, fit_mistakes,
+                                         log_softmax_mistakes, normalize_mistakes, score_model, stats_mistakes,
+                                         trained_model)
 
-FORBIDDEN = [
-    "torch.nn.functional.cross_entropy", "torch.nn.functional.log_softmax", "torch.nn.functional.softmax",
-    "torch.nn.functional.nll_loss", "torch.log_softmax", "torch.softmax", "torch.special.log_softmax",
-    "torch.special.softmax", "torch.Tensor.log_softmax", "torch.Tensor.softmax", "torch.nn.CrossEntropyLoss",
-    "torch.nn.NLLLoss", "torch.nn.LogSoftmax", "torch.nn.Softmax", "torch.utils.data.DataLoader",
-    "torch.utils.data.TensorDataset", "torch.utils.data.default_collate", "torch.nn.Module", "torch.nn.Parameter",
-    "torch.nn.Linear", "torch.nn.functional.linear", "torch.nn.Sequential",
-]
 #: aten ops of the forbidden losses (log_softmax, softmax, nll_loss and their backward ops) and F.linear.
 FORBIDDEN_OPS = r"softmax|nll_loss|cross_entropy|aten::linear$"
-#: Classes that must not appear among the bases of the student's classes.
+#: Classes that must not appear among the bases the worker reports (extra evidence: the verdict is the source's).
 TORCH_BASES = {"Module": "torch.nn.modules.module.Module", "Linear": "torch.nn.modules.module.Module",
                "Sequential": "torch.nn.modules.module.Module", "Parameter": "torch.nn.parameter.Parameter",
                "DataLoader": "torch.utils.data.dataloader.DataLoader", "Dataset": "torch.utils.data.dataset.Dataset"}
@@ -268,6 +265,27 @@ def test_nested_parameters(student, reference, device):
         fail(f"{what}: not every parameter requires grad.")
     if sorted(_data(got, "deep_shapes")) != sorted(want["deep_shapes"]):
         fail("Sequential(Sequential(Linear), Linear).parameters() does not give all four parameters.")
+    # What parameters() gives decides what one SGD step through it changes: every tensor of the model
+    # after the step, compared with the trusted run (nn.Module) of the same fresh seed.
+    before, after = want["before"], want["after"]
+    got_after = _data(got, "after")
+    if not isinstance(got_after, list) or len(got_after) != len(after):
+        fail("The scenario did not return the expected data; do not change checks/learner/scenarios.py.")
+    for name, mine, start, end in zip(NESTED_TENSORS, got_after, before, after):
+        if name == "the plain tensor attribute" and type(mine) is torch.Tensor and not torch.equal(mine, end):
+            fail(f"{what}: one SGD step through parameters() changed the plain tensor attribute; parameters() "
+                 "must give Parameters only, not plain tensors.")
+        hints = {"parameters() does not give it, so the step did not update it": start,
+                 "parameters() gives it twice, so the step updated it twice": start + 2 * (end - start)}
+        assert_tensor_close(mine, end, what=f"{name} after one SGD step through parameters()", dtype=torch.float32,
+                            device="cpu", hints={k: v for k, v in hints.items() if not torch.equal(v, end)})
+
+
+#: The tensors ``nested_parameters`` returns before and after its SGD step, in its order.
+NESTED_TENSORS = ("the first Linear's weight (inside the Sequential)", "the first Linear's bias (inside the Sequential)",
+                  "the second Linear's weight (inside the Sequential)",
+                  "the second Linear's bias (inside the Sequential)", "the Parameter attribute",
+                  "the head Linear's weight", "the head Linear's bias", "the plain tensor attribute")
 
 
 # -- loss and metric ---------------------------------------------------------------------------------
@@ -379,47 +397,67 @@ def test_history_kept(student, reference, device):
     check_history(_data(got, "kept"), want["history"], what="learn.history after fit(2)")
 
 
+def _separable_case(n_train=240, n_valid=60):
+    """A task drawn here from a private seed: the sandbox gets only its training and validation items."""
+    task = PrivateTask(fresh_seed())
+    x, y = task.draw(n_train + n_valid, fresh_seed())
+    return task, (x[:n_train], y[:n_train], x[n_train:], y[n_train:], N_CLASSES)
+
+
 @pytest.mark.points(4)
 @pytest.mark.cpu_budget(10)
 def test_learns_separable_task(student, device):
     """make_dls + Sequential(Linear, Linear) + Learner reach accuracy >= 0.9 on fresh data of a separable task."""
-    seed = fresh_seed()
-    options = dict(n_train=240, n_valid=60, hidden=8)
-    got = student.scenario("train_separable", seed=seed, device=str(device), **options)
-    acc = score_weights(_data(got, "weights"), seed=seed, **options)
+    task, data = _separable_case()
+    got = student.scenario("train_separable", *data, seed=fresh_seed(), device=str(device), hidden=8)
+    model = trained_model(_data(got, "state"), hidden=8)
+    acc = score_model(model, task, data[0])
     if acc < 0.9:
         fail(f"After fit(3) the model classifies {acc:.0%} of new items of the task correctly; at least 90% is "
              "expected (check the normalisation, the loss, the SGD step and that every parameter is registered).")
 
 
 # -- from scratch ------------------------------------------------------------------------------------
-@pytest.mark.points(3)
+
+
+def _quietly(call):
+    """``call()``, or ``None`` when the student's code raised (only what runs matters to the gate)."""
+    try:
+        return call()
+    except WorkerError:
+        return None
+
+
+@pytest.mark.points(0)
 @pytest.mark.gate
 def test_from_scratch(student, device, student_sources):
-    """No torch Module/Parameter/Linear/Sequential, DataLoader, softmax or cross entropy; no fastai (else no points)."""
-    bases = student.scenario("class_bases", seed=fresh_seed())
-    for name, torch_class in TORCH_BASES.items():
-        found = bases.get(name) if isinstance(bases, dict) else None
-        if not isinstance(found, list):
-            fail(f"Could not inspect the class {name}; do not change checks/learner/scenarios.py.")
-        if torch_class in found:
-            fail(f"{name} is built on {torch_class}; this exercise builds it from scratch, so it must not "
-                 f"subclass torch's class.")
+    """No torch Module/Parameter/Linear/Sequential, DataLoader, softmax or cross entropy; no fastai (else no points).
+
+    A rule, not a task: it has no points of its own (an unfinished exercise passes it), and breaking it
+    voids all points of the exercise. The verdict comes from the source, read here: forbidden names and imports (``assert_from_scratch``)
+    and what the classes are built on, resolved against torch in this process. The worker's records
+    (aten ops that ran, modules it imported, the bases it reports) can only add evidence: a
+    submission that scrubs them gains nothing.
+    """
     g = torch.Generator().manual_seed(fresh_seed())
-    ran = 0
+    _, data = _separable_case(48, 16)
     with student.recording_ops() as ops:
-        for call in (lambda: student.cross_entropy(_logits(4, 3, 2.0, g, device, torch.float32),
-                                                   torch.tensor([0, 2, 1, 1], device=device)),
-                     lambda: student.log_softmax(_logits(3, 4, 2.0, g, device, torch.float32)),
-                     lambda: student.scenario("train_separable", seed=fresh_seed(), device=str(device), n_epoch=1)):
-            try:
-                call()
-                ran += 1
-            except WorkerError:  # only what runs matters here; the values are judged by the other checks
-                pass
-    if not ran:
-        fail("Neither cross_entropy, log_softmax nor the training scenario ran without an error, so nothing "
-             "could be checked.")
-    assert_from_scratch(ops, student_sources, forbidden_names=FORBIDDEN, forbidden_ops=FORBIDDEN_OPS,
-                        forbidden_modules=["fastai", "fasttransform", "torch.utils.data"],
-                        modules_seen=student.imported_modules(), what="The learner exercise")
+        _quietly(lambda: student.cross_entropy(_logits(4, 3, 2.0, g, device, torch.float32),
+                                               torch.tensor([0, 2, 1, 1], device=device)))
+        _quietly(lambda: student.log_softmax(_logits(3, 4, 2.0, g, device, torch.float32)))
+        _quietly(lambda: student.scenario("train_separable", *data, seed=fresh_seed(), device=str(device), n_epoch=1))
+    bases = _quietly(lambda: student.scenario("class_bases", seed=fresh_seed()))
+    modules = _quietly(student.imported_modules) or ()
+
+    def reported_bases():  # extra evidence only: the worker can report anything
+        for name, torch_class in TORCH_BASES.items():
+            found = bases.get(name) if isinstance(bases, dict) else None
+            if isinstance(found, list) and torch_class in found:
+                fail(f"{name} is built on {torch_class}; this exercise builds it from scratch, so it must not "
+                     f"subclass torch's class.")
+
+    assert_all(lambda: assert_built_from_scratch(student_sources, what="The learner exercise", **BUILT_FROM_SCRATCH),
+               lambda: assert_from_scratch(ops, student_sources, forbidden_names=FORBIDDEN, forbidden_ops=FORBIDDEN_OPS,
+                                           forbidden_modules=["fastai", "fasttransform", "torch.utils.data"],
+                                           modules_seen=modules, what="The learner exercise"),
+               reported_bases)

@@ -301,10 +301,11 @@ class Learner:
       None) -- otherwise the gradients of all batches add up.
     - **validate**: under ``torch.no_grad()``, for every batch of ``dls.valid`` compute the loss and
       ``accuracy(pred, yb)``.
-    - record ``{'train_loss': ..., 'valid_loss': ..., 'accuracy': ...}`` (Python floats), each the
-      **mean over items**, i.e. weighted by batch size: ``sum(value_b * len_b) / sum(len_b)``. The
-      training loss is the mean of the losses computed during the epoch (before each step). A plain
-      mean of the batch means is wrong when the last batch is smaller.
+    - record ``{'train_loss': ..., 'valid_loss': ..., 'accuracy': ...}`` (Python floats; more keys, such
+      as fastai's ``epoch``, are fine), each the **mean over items**, i.e. weighted by batch size:
+      ``sum(value_b * len_b) / sum(len_b)``. The training loss is the mean of the losses computed
+      during the epoch (before each step). A plain mean of the batch means is wrong when the last
+      batch is smaller.
 
     ``fit`` returns the list of these dicts (one per epoch) and keeps it as ``self.history``
     (a new list for every ``fit``).
