@@ -11,7 +11,12 @@ import resource
 import typing as t
 from dataclasses import asdict, dataclass, fields
 
-__all__ = ["Limits", "apply_limits", "CHECK_IMPORT_TIMEOUT"]
+__all__ = ["Limits", "apply_limits", "CHECK_IMPORT_TIMEOUT", "FORBIDDEN_IN_WORKER"]
+
+#: Packages that no worker may import or read: the references use them in the trusted process,
+#: student code never needs them (a from-scratch rule forbids them). bubblewrap and Docker hide
+#: their folders; the worker's import blocker is a second line for plain child processes.
+FORBIDDEN_IN_WORKER = ("fastai",)
 
 #: Seconds ``grade check`` waits for a student's worker to start and import the package (torch takes
 #: a few seconds, the student's own import well under one), so an endless loop at import is reported
@@ -46,6 +51,20 @@ class Limits:
     #: 0 leaves it alone. Batch grading on CUDA gives each of its jobs an equal share, so one
     #: student's allocation fails with an explained out-of-memory error instead of starving the next.
     gpu_share: float = 0.0
+    #: Replies are sized by what was asked (``Sandbox`` refuses a larger one before reading it, and
+    #: restarts the worker). Measured on the solutions of all 16 exercises (``grade check NAME
+    #: --submission solutions --hidden``): the largest JSON header of a reply was 48 KB, the largest
+    #: reply 131 KB, all replies of all 16 exercises together 3.1 MB. So: a hard cap on the header
+    #: (structure, numbers, text; tensors travel as blobs) ...
+    reply_header_bytes: int = 2 << 20
+    #: ... a reply of a call, getattr, import or modules request: this many bytes plus
+    #: ``reply_per_request_byte`` per byte of the request (a function may return what it was sent) ...
+    call_reply_bytes: int = 16 << 20
+    #: ... a scenario (it may build, train and return a model's weights) ...
+    scenario_reply_bytes: int = 48 << 20
+    reply_per_request_byte: int = 8
+    #: ... and all replies of one submission together (one sandbox serves all of a student's exercises).
+    submission_reply_bytes: int = 512 << 20
 
     def for_device(self, device: str) -> "Limits":
         """Limits for grading on ``device``. With a GPU in play ``RLIMIT_DATA`` is dropped: CUDA

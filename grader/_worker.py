@@ -25,7 +25,7 @@ import typing as t
 import warnings
 
 from . import _codec
-from ._limits import apply_limits
+from ._limits import FORBIDDEN_IN_WORKER, apply_limits
 from ._wire import PeerClosed, recv_message, send_message
 
 _MAX_TEXT = 8000
@@ -261,12 +261,17 @@ def _flush() -> None:
             pass
 
 
-def _redirect_output(path: str) -> None:
-    """Send fds 1 and 2 (and so the student's prints and C-level writes) to ``path``."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
+def _redirect_output(path: str | None, fd: int | None = None) -> None:
+    """Send fds 1 and 2 (and so the student's prints and C-level writes) to ``path`` or to the
+    open file ``fd`` (a sandbox that cannot see the grader's file gets it opened)."""
+    if fd is None:
+        assert path is not None
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    for target in (1, 2):
+        if fd != target:
+            os.dup2(fd, target)
+    if fd not in (1, 2):
+        os.close(fd)
     sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
     sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
 
@@ -279,10 +284,65 @@ def _connect(args: argparse.Namespace) -> socket.socket:
     return sock
 
 
+class _Unavailable:
+    """A meta-path finder that refuses the packages of :data:`FORBIDDEN_IN_WORKER` (fastai).
+
+    Defense in depth: under bubblewrap and Docker the package's folder is not there at all (an
+    empty tmpfs covers it), but a student's own ``grade check`` runs the worker as a plain child
+    process, where this finder is all that stands in the way, and student code can remove it.
+    Nothing decides a grade on it; the trusted source scan and the checks do.
+    """
+
+    def find_spec(self, fullname: str, path: t.Any = None, target: t.Any = None) -> None:
+        if fullname.partition(".")[0] in FORBIDDEN_IN_WORKER:
+            raise ModuleNotFoundError(f"No module named {fullname!r}: {fullname.partition('.')[0]} is not available "
+                                      "to submitted code (the grader runs your code without it)", name=fullname)
+        return None
+
+    def invalidate_caches(self) -> None:
+        pass
+
+
+def _block_forbidden() -> None:
+    for name in [m for m in sys.modules if m.partition(".")[0] in FORBIDDEN_IN_WORKER]:
+        del sys.modules[name]  # a warm fork server must not hand them down either
+    sys.meta_path.insert(0, _Unavailable())  # type: ignore[arg-type]
+
+
+def _private_pycache() -> None:
+    """Never read ``__pycache__`` files of the student's folder: compile every module from its source.
+
+    A crafted ``__pycache__/x.cpython-311.pyc`` whose header matches ``x.py`` would otherwise run
+    instead of the source that the trusted from-scratch scan reads (the scan relies on this: what it
+    reads is what runs). ``sys.pycache_prefix`` points all bytecode lookups at an empty private
+    folder; torch and numpy are imported before, so only modules imported later compile from source.
+    """
+    import tempfile
+
+    base = os.environ.get("TMPDIR") or os.getcwd()
+    try:
+        sys.pycache_prefix = tempfile.mkdtemp(prefix="pycache-", dir=base)
+    except OSError:
+        sys.pycache_prefix = tempfile.mkdtemp(prefix="pycache-")
+
+
+def preimport() -> None:
+    """What a worker imports anyway, imported before the student's code (and before the private
+    pycache, so from the venv's bytecode); a warm fork server calls it before it forks."""
+    import numpy  # noqa: F401  (the student's import then costs nothing)
+    import torch  # noqa: F401
+
+    for name in ("numpy.random", "torch.utils._python_dispatch", "grader._seeding"):
+        try:  # seeding and the op recorder; an optimisation (a uid that cannot read them fails later, clearly)
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
 def _setup_torch(threads: int, gpu_share: float = 0.0) -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    import numpy  # noqa: F401  (pre-imported: the student's import then costs nothing)
+    preimport()
     import torch
 
     if threads > 0:
@@ -304,7 +364,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fd", type=int)
     parser.add_argument("--connect")
     parser.add_argument("--root", required=True, help="folder that holds the student's packages")
-    parser.add_argument("--output", required=True, help="file for the student's stdout and stderr")
+    parser.add_argument("--output", help="file for the student's stdout and stderr")
+    parser.add_argument("--output-fd", type=int, help="open file for the student's stdout and stderr")
     parser.add_argument("--preload", action="append", default=[])
     parser.add_argument("--memory-mb", type=int, default=0)
     parser.add_argument("--cpu-s", type=int, default=0)
@@ -326,10 +387,12 @@ def run(sock: socket.socket, args: argparse.Namespace) -> None:
     Entered by ``main`` in a fresh interpreter, or by a fork of the warm ``_zygote``.
     """
     apply_limits(args.memory_mb, args.cpu_s, args.fsize_mb, args.nproc)
-    _redirect_output(args.output)
+    _redirect_output(args.output, args.output_fd)
+    _block_forbidden()
     _setup_torch(args.threads, args.gpu_share)
-    sys.path.insert(0, args.root)
     sys.dont_write_bytecode = True
+    _private_pycache()
+    sys.path.insert(0, args.root)
     worker = _Worker(args.root, sock)
     for name in args.preload:
         try:

@@ -13,10 +13,17 @@ ordinary worker (``_worker.run``). Nothing a child does reaches the server or la
 Requests (one JSON object per packet), answered with one JSON object:
 
 - ``{"op": "spawn", "root", "output", "cwd", "args": [...], "uid": int|null}`` + fd -> ``{"pid"}``
+  (a second fd, when sent, is the open output file: a sandboxed server cannot see the grader's)
 - ``{"op": "kill", "pid"}``: SIGKILL the child's process group
 - ``{"op": "status", "pid"}`` -> ``{"code": exit status or null while running}`` (negative: signal)
 - ``{"op": "sweep", "uid", "cwd"}``: SIGKILL every process of that uid (children that escaped the
-  group) and remove its scratch folder and its files in ``/dev/shm``
+  group) and remove its scratch folder and its files in ``/tmp``, ``/var/tmp``, ``/run/lock`` and
+  ``/dev/shm``; in a sandbox of its own without a uid per child (``--sandboxed``, a normal user's
+  bubblewrap) every process but the server (PID 1 there) and every file in those folders
+
+Under bubblewrap (``--sandboxed``) the server is PID 1 of the sandbox: no worker can signal it
+(PID 1 only gets the signals it handles), and it reaps the orphans. Without a uid per child it
+makes itself non-dumpable, so a worker of the same uid cannot ptrace it or read its memory.
 """
 
 from __future__ import annotations
@@ -34,6 +41,15 @@ SETUP_FAILED = 71
 _statuses: dict[int, int] = {}
 #: Live children and their uids, so that they die with the server when the grader goes away.
 _children: dict[int, int | None] = {}
+#: Whether this server runs in a sandbox of its own, as its PID 1 (``--sandboxed``).
+_sandboxed = False
+_PR_SET_DUMPABLE = 4
+
+
+def _set_dumpable(value: int) -> None:
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, value, 0, 0, 0)
 
 
 def _reap(signum: int = 0, frame: t.Any = None) -> None:
@@ -50,7 +66,7 @@ def _reap(signum: int = 0, frame: t.Any = None) -> None:
             _statuses.pop(next(iter(_statuses)))
 
 
-def _child(control: socket.socket, fd: int, request: dict[str, t.Any]) -> t.NoReturn:
+def _child(control: socket.socket, fd: int, request: dict[str, t.Any], output_fd: int | None = None) -> t.NoReturn:
     code = 70
     try:
         control.close()
@@ -63,14 +79,16 @@ def _child(control: socket.socket, fd: int, request: dict[str, t.Any]) -> t.NoRe
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
+        elif _sandboxed:
+            _set_dumpable(1)  # the server is not; the worker may be (its own processes look at it)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": request["cwd"],
                            "TMPDIR": request["cwd"], "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"})
         from . import _worker
 
-        args = _worker.parse_args([f"--root={request['root']}", f"--output={request['output']}",
-                                   *request.get("args", [])])
+        output = f"--output-fd={output_fd}" if output_fd is not None else f"--output={request['output']}"
+        args = _worker.parse_args([f"--root={request['root']}", output, *request.get("args", [])])
         _worker.run(socket.socket(fileno=fd), args)
         code = 0
     except BaseException:  # noqa: BLE001 - a child must never return into the server's loop
@@ -78,7 +96,8 @@ def _child(control: socket.socket, fd: int, request: dict[str, t.Any]) -> t.NoRe
         try:  # leave the reason where the grader shows the student's output
             import traceback
 
-            with open(request.get("output", "/dev/null"), "a") as log:
+            with (open(output_fd, "a", closefd=False) if output_fd is not None
+                  else open(request.get("output") or "/dev/null", "a")) as log:
                 log.write("grader: could not set up the worker:\n" + traceback.format_exc())
         except BaseException:
             pass
@@ -86,48 +105,19 @@ def _child(control: socket.socket, fd: int, request: dict[str, t.Any]) -> t.NoRe
         os._exit(code)
 
 
-def _sweep(uid: int, cwd: str | None) -> None:
-    """Kill every process of ``uid`` (``kill(-1)`` as that uid reaches exactly those), then remove
-    what it left in its scratch folder, ``/tmp`` and ``/dev/shm``, so the next submission starts clean."""
-    if os.getuid() != 0 or uid <= 0:
-        return
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            try:
-                os.kill(-1, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            import shutil
+def _sweep(uid: int | None, cwd: str | None) -> None:
+    """Kill what a worker left running and remove its files, so the next submission starts clean."""
+    from ._isolation import sweep
 
-            if cwd:
-                shutil.rmtree(cwd, ignore_errors=True)
-            for shared in ("/dev/shm", "/tmp", os.path.dirname(cwd or "/tmp")):
-                for name in os.listdir(shared) if os.path.isdir(shared) else []:
-                    path = os.path.join(shared, name)
-                    try:
-                        if os.lstat(path).st_uid != uid:
-                            continue
-                        if os.path.isdir(path) and not os.path.islink(path):
-                            shutil.rmtree(path, ignore_errors=True)
-                        else:
-                            os.unlink(path)
-                    except OSError:
-                        pass
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-    _statuses.pop(pid, None)
+    sweep(uid, cwd, everything=_sandboxed)
+    _reap()
 
 
 def serve(control: socket.socket) -> None:
     signal.signal(signal.SIGCHLD, _reap)
     while True:
         try:
-            data, fds, _flags, _addr = socket.recv_fds(control, 1 << 16, 1)
+            data, fds, _flags, _addr = socket.recv_fds(control, 1 << 16, 2)
         except InterruptedError:
             continue
         if not data:  # the grader went away (finished, or killed): take every worker down with us
@@ -136,7 +126,7 @@ def serve(control: socket.socket) -> None:
                     os.killpg(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
-                if uid is not None:
+                if uid is not None or _sandboxed:
                     _sweep(uid, None)
             return
         try:
@@ -156,11 +146,11 @@ def serve(control: socket.socket) -> None:
 def _handle(control: socket.socket, request: dict[str, t.Any], fds: list[int]) -> dict[str, t.Any]:
     op = request.get("op")
     if op == "spawn":
-        if len(fds) != 1:
-            raise ValueError("spawn needs exactly one socket")
+        if len(fds) not in (1, 2):
+            raise ValueError("spawn needs a socket (and perhaps the output file)")
         pid = os.fork()
         if pid == 0:
-            _child(control, fds[0], request)
+            _child(control, fds[0], request, fds[1] if len(fds) == 2 else None)
         uid = request.get("uid")
         _children[pid] = uid if isinstance(uid, int) else None
         return {"pid": pid}
@@ -174,7 +164,8 @@ def _handle(control: socket.socket, request: dict[str, t.Any], fds: list[int]) -
         _reap()
         return {"code": _statuses.get(int(request["pid"]))}
     if op == "sweep":
-        _sweep(int(request["uid"]), request.get("cwd"))
+        uid = request.get("uid")
+        _sweep(int(uid) if uid is not None else None, request.get("cwd"))
         return {"ok": True}
     raise ValueError(f"unknown op {op!r}")
 
@@ -184,7 +175,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fd", type=int)
     parser.add_argument("--connect")
     parser.add_argument("--warm", action="append", default=[], help="extra modules to import up front")
+    parser.add_argument("--sandboxed", action="store_true", help="PID 1 of a bubblewrap sandbox of its own")
     args = parser.parse_args(argv)
+    global _sandboxed
+    _sandboxed = args.sandboxed and os.getpid() == 1
+    if _sandboxed:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # as PID 1, a handled signal is one a worker could send
+        if os.getuid() != 0:
+            _set_dumpable(0)
     if args.fd is not None:
         control = socket.socket(fileno=args.fd)
     else:
@@ -196,13 +194,18 @@ def main(argv: list[str] | None = None) -> None:
     import numpy  # noqa: F401
     import torch  # noqa: F401  (imported, never used here: forking stays safe)
 
+    from ._limits import FORBIDDEN_IN_WORKER
+
     for name in args.warm:
+        if name.partition(".")[0] in FORBIDDEN_IN_WORKER:
+            continue  # never in a worker, so never in the server its workers are forked from
         try:
             __import__(name)
         except Exception:  # a warm-up is an optimisation; the worker imports what it needs itself
             pass
-    from . import _codec, _worker  # noqa: F401
+    from . import _codec, _worker
 
+    _worker.preimport()
     _codec._dtypes()
     sys.stdout.flush()
     control.send(json.dumps({"ready": True, "pid": os.getpid()}).encode())

@@ -10,7 +10,8 @@ The pipeline for one student, in order (each step needs the one before):
 Students are graded by a pool of trusted grader processes (``--jobs``, default: one per core);
 each imports torch once and then grades student after student. With the local backend each pool
 process also keeps a warm fork server (``forkserver.py``), so a student's worker costs a fork,
-not a torch import. ``grades.csv`` and
+not a torch import; the server runs in a bubblewrap sandbox of its own that sees only the job
+slot's stage folder (``_isolation.py``), as the Docker backend's runs in a container. ``grades.csv`` and
 ``report.html`` are rewritten from the results.json files after every student, so a batch killed
 at any moment resumes (``--resume``) without losing or duplicating anything.
 """
@@ -134,7 +135,9 @@ def make_launcher(backend: str, fresh: bool, image: str | None, batch_id: str, d
                                   owner_pid=os.getppid())
         return DockerForkLauncher(image or LOCAL_IMAGE, batch_id=batch_id, gpu=device == "cuda",
                                   owner_pid=os.getppid(), warm=warm)
-    return LocalLauncher(unprivileged=True) if fresh else ForkServerLauncher(unprivileged=True, warm=warm)
+    if fresh:
+        return LocalLauncher(unprivileged=True, device=device)
+    return ForkServerLauncher(unprivileged=True, warm=warm, device=device)
 
 
 def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str, tmp: str, device: str = "cpu",
@@ -247,6 +250,12 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
             done[entry.student_id] = previous
         else:
             todo.append(entry)
+    if backend == "local":
+        from ._isolation import fallback_notice
+
+        notice = fallback_notice()  # one line, and only when bubblewrap cannot be used here
+        if notice:
+            console.print(notice, soft_wrap=True, markup=False, highlight=False)
     console.print(f"Grading {len(todo)} submission(s) ({len(done)} already done) · exercises: "
                   f"{', '.join(exercises)} · backend: {backend}{' (fresh workers)' if options.fresh_workers else ''}"
                   f" · jobs: {jobs}")
@@ -257,7 +266,7 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
                TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[counts]}")]
     context = multiprocessing.get_context("spawn")
     tmp = tempfile.mkdtemp(prefix="grade-batch-")
-    os.chmod(tmp, 0o755)  # workers run as other uids and must reach their own folders inside
+    os.chmod(tmp, 0o711)  # workers of other uids reach their own folders inside, but cannot list it
     pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_pool_init,
                                   initargs=(backend, options.fresh_workers, options.image, batch_id, tmp, device,
                                             tuple(sorted({m for e in exercises for m in course.exercise(e).warm}))))

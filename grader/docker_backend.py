@@ -4,7 +4,9 @@ One container per submission worker: ``--network none``, memory, pids and CPU li
 root, a size-limited tmpfs for scratch, an unprivileged user, no capabilities. Mounted: the
 student's staged files (read-only), the worker code and the Python it runs on (read-only), and a
 per-sandbox folder for the socket and the output log. Never ``reference/``, ``solutions/``, the
-checks or other students. The worker connects back over a Unix socket in that folder.
+checks or other students. The worker connects back over a Unix socket in that folder. fastai
+(``FORBIDDEN_IN_WORKER``) is hidden: an empty read-only tmpfs over its folder, whose ``__init__.py``
+raises ImportError (:func:`forbidden_mounts`).
 
 Two kinds of image:
 
@@ -147,6 +149,45 @@ def _host_mounts() -> dict[str, dict[str, str]]:
     return {p: {"bind": p, "mode": "ro"} for p in sorted(paths) if os.path.isdir(p)}
 
 
+_IMAGE_COVERS: dict[str, list[str]] = {}
+
+
+def _image_covers(client: t.Any, image: str) -> list[str]:
+    """Where a built image (``--image``) has the forbidden packages: asked once per image."""
+    if image not in _IMAGE_COVERS:
+        from ._limits import FORBIDDEN_IN_WORKER
+
+        code = ("import importlib.util as u\nfor n in %r:\n s = u.find_spec(n)\n"
+                " for p in (s.submodule_search_locations or []) if s else []: print(p)" % (FORBIDDEN_IN_WORKER,))
+        try:
+            out = client.containers.run(image, ["python", "-I", "-c", code], network_mode="none", user=f"{_UID}:{_UID}",
+                                        read_only=True, cap_drop=["ALL"], remove=True, stderr=False)
+            _IMAGE_COVERS[image] = [p for p in out.decode(errors="replace").split() if p.startswith("/")]
+        except Exception:  # no Python named python there: the worker's import blocker is what is left
+            _IMAGE_COVERS[image] = []
+    return _IMAGE_COVERS[image]
+
+
+def forbidden_mounts(local: bool, client: t.Any = None, image: str = "") -> tuple[dict[str, str], list[t.Any]]:
+    """``(tmpfs, mounts)`` that hide fastai from a worker container.
+
+    An empty tmpfs (mode 0555, owned by root: no worker may write to it) covers the package's folder
+    where the container has it: with the local image, where the host's venv has it (mounted at the
+    same path); with a built image, where that image's Python finds it. The grader's
+    ``_blocked.py`` is bound read-only over its ``__init__.py``, so that ``import fastai`` fails
+    with a message instead of finding an empty namespace package.
+    """
+    import docker
+
+    from ._isolation import BLOCKED_INIT, forbidden_covers
+
+    covers = forbidden_covers(sorted(_host_mounts())) if local else _image_covers(client, image)
+    tmpfs = {cover: "size=64k,mode=0555" for cover in covers}
+    mounts = [docker.types.Mount(f"{cover}/__init__.py", BLOCKED_INIT, type="bind", read_only=True)
+              for cover in covers]
+    return tmpfs, mounts
+
+
 class _DockerProcess:
     """A started container; ``sock`` accepts the worker's connection on first use."""
 
@@ -238,12 +279,13 @@ class DockerLauncher:
         mounts[str(io_dir)] = {"bind": "/io", "mode": "rw"}
         command = [python, "-I", "-m", "grader._worker", "--connect=/io/worker.sock", "--root=/submission",
                    "--output=/io/output.log", *worker_args]
+        hidden, hidden_mounts = forbidden_mounts(self.local, self.client, self.image)
         container = self.client.containers.run(
             self.image, command, detach=True, network_mode="none", user=f"{_UID}:{_UID}",
             mem_limit=f"{self.memory_mb}m", memswap_limit=f"{self.memory_mb}m", pids_limit=self.pids,
             nano_cpus=int(self.cpus * 1e9), read_only=True, cap_drop=["ALL"],
-            security_opt=["no-new-privileges"], tmpfs={"/tmp": f"size={self.tmpfs_mb}m,mode=1777"},
-            volumes=mounts, working_dir="/tmp", labels=_labels(self.batch_id, self.owner_pid),
+            security_opt=["no-new-privileges"], tmpfs={"/tmp": f"size={self.tmpfs_mb}m,mode=1777", **hidden},
+            volumes=mounts, mounts=hidden_mounts, working_dir="/tmp", labels=_labels(self.batch_id, self.owner_pid),
             environment={"HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin",
                          "OMP_NUM_THREADS": "1"},
             stdin_open=False, tty=False, auto_remove=True, device_requests=gpu_requests(self.gpu),
@@ -293,7 +335,7 @@ class DockerForkLauncher(_fork_server_base()):  # type: ignore[misc]
     def __init__(self, image: str = LOCAL_IMAGE, *, memory_mb: int = 5120, cpus: float = 1.0, pids: int = 512,
                  tmpfs_mb: int = 256, batch_id: str | None = None, gpu: bool = False,
                  owner_pid: int | None = None, warm: t.Sequence[str] = ()) -> None:
-        super().__init__(unprivileged=True, uid_base=200_000, warm=warm)
+        super().__init__(unprivileged=True, uid_base=200_000, warm=warm, local_sandbox=False)
         self.gpu, self.owner_pid = gpu, owner_pid
         import tempfile
 
@@ -322,14 +364,15 @@ class DockerForkLauncher(_fork_server_base()):  # type: ignore[misc]
         mounts = _host_mounts() if self.local else {}
         mounts[str(self.stage_dir)] = {"bind": "/stage", "mode": "ro"}
         mounts[str(self.slot / "io")] = {"bind": "/io", "mode": "rw"}
+        hidden, hidden_mounts = forbidden_mounts(self.local, self.client, self.image)
         self._container = self.client.containers.run(
             self.image, [python, "-I", "-m", "grader._zygote", "--connect=/io/control.sock",
                          *(f"--warm={m}" for m in self.warm)], detach=True,
             network_mode="none", user="0:0", mem_limit=f"{self.memory_mb}m", memswap_limit=f"{self.memory_mb}m",
             pids_limit=self.pids, nano_cpus=int(self.cpus * 1e9), read_only=True, cap_drop=["ALL"],
             cap_add=["SETUID", "SETGID", "KILL", "CHOWN"], security_opt=["no-new-privileges"],
-            tmpfs={"/tmp": f"size={self.tmpfs_mb}m,mode=1777"}, volumes=mounts, working_dir="/tmp",
-            labels=_labels(self.batch_id, self.owner_pid),
+            tmpfs={"/tmp": f"size={self.tmpfs_mb}m,mode=1777", **hidden}, volumes=mounts, mounts=hidden_mounts,
+            working_dir="/tmp", labels=_labels(self.batch_id, self.owner_pid),
             environment={"HOME": "/tmp", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"},
             auto_remove=True, device_requests=gpu_requests(self.gpu),
         )

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import _codec
 from ._limits import Limits
-from ._wire import Deadline, PeerClosed, recv_message, send_message
+from ._wire import Deadline, PeerClosed, TooLarge, recv_message, recv_sized, send_message
 
 __all__ = [
     "Sandbox", "LocalLauncher", "WorkerProcess", "WorkerError", "StudentError",
@@ -127,22 +127,27 @@ def describe_returncode(code: int | None) -> str:
 
 
 class _LocalProcess:
-    def __init__(self, popen: subprocess.Popen[bytes], sock: socket.socket) -> None:
+    def __init__(self, popen: subprocess.Popen[bytes], sock: socket.socket, sweep_uid: int | None = None) -> None:
         self.popen = popen
         self.sock = sock
+        self.sweep_uid = sweep_uid
 
     def poll(self) -> int | None:
         return self.popen.poll()
 
     def kill(self) -> None:
         try:
-            os.killpg(self.popen.pid, signal.SIGKILL)
+            os.killpg(self.popen.pid, signal.SIGKILL)  # under bwrap: its sandbox, and so every process in it
         except (ProcessLookupError, PermissionError):
             pass
         try:
             self.popen.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        if self.sweep_uid is not None:  # fallback without bwrap: what escaped the group, files in /tmp & co.
+            from ._isolation import sweep
+
+            sweep(self.sweep_uid)
         self.sock.close()
 
     def describe_exit(self) -> str:
@@ -172,40 +177,74 @@ def _can_drop_privileges(python: str) -> bool:
 class LocalLauncher:
     """Run the worker as a child process of this one, in its own session and process group.
 
-    With ``unprivileged=True`` (batch grading as root) the worker also gets its own network
-    namespace with no interfaces (``unshare --net``) and runs as ``nobody`` (``setpriv``), so it
-    can neither reach the network nor signal the grader, and ``RLIMIT_NPROC`` bites. Where that
-    is impossible (not root, or the interpreter is unreadable for ``nobody``) the worker runs as
-    the current user and :attr:`isolation` says so.
+    With ``unprivileged=False`` (a student's own ``grade check``, ``grade validate``) that is all:
+    the worker runs as the current user, and the worker's own import blocker keeps fastai out.
+
+    With ``unprivileged=True`` (``grade batch --backend local --fresh-workers``) every worker gets
+    a bubblewrap sandbox of its own (``grader._isolation``): read-only Python and venv without
+    fastai, its own staged folder read-only at ``/submission``, private tmpfs scratch folders, no
+    network, its own PID namespace, killed with the grader; as root also a uid of its own. Where
+    bubblewrap cannot run, the fallback as root is ``unshare --net`` + ``setpriv`` with a uid per
+    worker (its files swept afterwards), otherwise the current user; :attr:`isolation` says which.
     """
 
     def __init__(self, python: str | None = None, extra_env: dict[str, str] | None = None,
-                 unprivileged: bool = False) -> None:
+                 unprivileged: bool = False, device: str = "cpu", uid_base: int | None = None) -> None:
         self.python = python or sys.executable
         self.extra_env = extra_env or {}
-        self.prefix: list[str] = []
+        self.device = device
+        self.mode = "none"
         self.isolation = "same user as the grader"
-        if unprivileged and _can_drop_privileges(self.python):
-            self.prefix = ["unshare", "--net", "--", "setpriv", f"--reuid={_NOBODY}", f"--regid={_NOBODY}",
-                           "--clear-groups", "--"]
-            self.isolation = "user nobody, no network"
+        self.uid_base = uid_base if uid_base is not None else 300_000 + (os.getpid() % 1000) * 1000
+        self._counter = 0
+        if unprivileged:
+            from ._isolation import local_mode
+
+            mode = local_mode()
+            if mode.bwrap and self.python == sys.executable:
+                self.mode = mode.name
+                self.isolation = ("bubblewrap sandbox, own uid, no network" if mode.name == "bwrap-root"
+                                  else "bubblewrap sandbox in a user namespace, no network")
+            elif _can_drop_privileges(self.python):
+                self.mode = "setpriv"
+                self.isolation = "own uid, no network (no private file system view)"
+
+    def _next_uid(self) -> int:
+        uid = self.uid_base + self._counter % 1000
+        self._counter += 1
+        return uid
 
     def launch(self, root: Path, scratch: Path, worker_args: list[str]) -> WorkerProcess:
         parent, child = socket.socketpair()
         output = scratch / "output.log"
         env = _worker_env(scratch) | self.extra_env
+        worker = [self.python, "-I", "-m", "grader._worker", f"--fd={child.fileno()}"]
+        sweep_uid = None
+        if self.mode.startswith("bwrap"):
+            from ._isolation import bwrap_command, sandbox_env, setpriv_prefix
+
+            uid = self._next_uid() if self.mode == "bwrap-root" else None
+            env = sandbox_env() | self.extra_env
+            command = [*bwrap_command(self.mode, binds=[(str(root), "/submission")], device=self.device,
+                                      caps=("CAP_SETUID", "CAP_SETGID")), "--", *setpriv_prefix(uid),
+                       *worker, "--root=/submission", "--output-fd=1", *worker_args]
+        elif self.mode == "setpriv":
+            from ._isolation import grant_to_gid
+
+            sweep_uid = self._next_uid()
+            grant_to_gid(root, sweep_uid)
+            command = ["unshare", "--net", "--", "setpriv", f"--reuid={sweep_uid}", f"--regid={sweep_uid}",
+                       "--clear-groups", "--", *worker, f"--root={root}", f"--output={output}", *worker_args]
+        else:
+            command = [*worker, f"--root={root}", f"--output={output}", *worker_args]
         with open(output, "ab") as out:
-            if self.prefix:
-                os.chown(scratch, _NOBODY, _NOBODY)
-                os.chown(output, _NOBODY, _NOBODY)
-            popen = subprocess.Popen(
-                [*self.prefix, self.python, "-I", "-m", "grader._worker", f"--fd={child.fileno()}",
-                 f"--root={root}", f"--output={output}", *worker_args],
-                pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                cwd=scratch, env=env, start_new_session=True,
-            )
+            if sweep_uid is not None:
+                os.chown(scratch, sweep_uid, sweep_uid)
+                os.chown(output, sweep_uid, sweep_uid)
+            popen = subprocess.Popen(command, pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=out,
+                                     stderr=out, cwd=scratch, env=env, start_new_session=True)
         child.close()
-        return _LocalProcess(popen, parent)
+        return _LocalProcess(popen, parent, sweep_uid)
 
 
 def _worker_env(scratch: Path) -> dict[str, str]:
@@ -284,6 +323,8 @@ class Sandbox:
         self._ready = False
         self._import_errors: dict[str, dict[str, t.Any]] = {}
         self._released: list[tuple[int, int]] = []
+        #: Bytes of all replies so far (``Limits.submission_reply_bytes`` caps it).
+        self.reply_bytes = 0
         self.closed = False
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -383,6 +424,11 @@ class Sandbox:
             raise WorkerCrashed(f"{target!r} belonged to a worker that has since been restarted")
         if self._failures >= MAX_RESTARTS:
             raise WorkerCrashed(f"Not run: your code crashed or timed out {self._failures} times already.")
+        total = self.limits.submission_reply_bytes
+        total_mb = _mb(total)
+        if self.reply_bytes >= total:
+            raise BadReply(f"Not run: your code has sent back more than the {total_mb} MB "
+                           "that one submission may send in all.")
         proc = self._wait_ready()
         if package is not None and package in self._import_errors:
             raise self._import_failure(package)
@@ -395,11 +441,28 @@ class Sandbox:
             "kwargs": _codec.encode(dict(kwargs or {}), blobs, self._encode_remote),
             **(extra or {}),
         }
-        self._flush_releases(proc)
         limit = timeout if timeout is not None else (self.limits.call_timeout or DEFAULT_CALL_TIMEOUT)
+        left = allowed = total - self.reply_bytes
         try:
-            send_message(proc.sock, header, blobs)
-            reply, reply_blobs = recv_message(proc.sock, time.monotonic() + limit)
+            self._flush_releases(proc)
+            sent = send_message(proc.sock, header, blobs)
+            # Sized by the request: a floor, plus a multiple of what was sent (a function may return
+            # its argument); never more than what is left of the submission's budget.
+            floor = self.limits.scenario_reply_bytes if op == "scenario" else self.limits.call_reply_bytes
+            allowed = floor + self.limits.reply_per_request_byte * sent
+            reply, reply_blobs, size = recv_sized(proc.sock, time.monotonic() + limit, min(allowed, left),
+                                                  self.limits.reply_header_bytes)
+            self.reply_bytes += size
+        except TooLarge as exc:
+            self._failures += 1
+            self._stop_worker()
+            if exc.part == "message" and left < allowed:
+                self.reply_bytes = total
+                raise BadReply(f"Not run: your code has sent back more than the {total_mb} MB "
+                               "that one submission may send in all.") from None
+            limit_mb = _mb(exc.limit)
+            raise BadReply(f"{what} sent back more than {limit_mb} MB, far more than any correct answer "
+                           "needs; the reply was refused unread and the worker restarted.") from None
         except Deadline:
             self._failures += 1
             self._stop_worker()
@@ -482,6 +545,10 @@ class Sandbox:
         if dropped > 0:
             text += f"\n… [{dropped} more bytes of output not shown]"
         return text
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1 << 20):.3g}"
 
 
 def _describe_target(package: str | None, target: RemoteObject | None, path: t.Sequence[str]) -> str:

@@ -1,0 +1,24 @@
+"""Leave files (and a process) behind for later students, in every place a worker may write."""
+import os
+import subprocess
+import sys
+
+_report = []
+for _folder in ("/tmp", "/var/tmp", "/run/lock", "/dev/shm", os.getcwd(), os.path.expanduser("~")):
+    try:
+        with open(os.path.join(_folder, "LEFTOVER-isolation-marker"), "w") as _f:
+            _f.write("left behind")
+        _report.append(f"wrote {_folder}")
+    except OSError as exc:
+        _report.append(f"cannot write {_folder} ({exc.strerror})")
+try:  # a process that escapes its group and lingers
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)  # LEFTOVER-isolation-process"],
+                     start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _report.append("started a lingering process")
+except OSError as exc:
+    _report.append(f"cannot start a process ({exc})")
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    print(*_report, sep="\n")
+    raise NotImplementedError("only leaving things behind")
