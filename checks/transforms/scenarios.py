@@ -84,16 +84,17 @@ class Center(Transform):
         return x + self.mean
 
 
-class Counter(Transform):
-    """Doubles tensors and counts how often it ran."""
+class Stamp(Transform):
+    """Doubles tensors and adds how many times it ran before: its outputs tell when it ran."""
 
     def __init__(self) -> None:
         super().__init__()
         self.calls = 0
 
     def encodes(self, x: torch.Tensor):  # type: ignore[no-untyped-def]
+        out = x * 2 + self.calls
         self.calls += 1
-        return x * 2
+        return out
 
 
 def _same(a: t.Any, b: t.Any) -> bool:
@@ -145,22 +146,12 @@ def tfmdlists_setup(impl: t.Any, *, seed: int = 0, items: list[torch.Tensor], sp
 
 def lazy_access(impl: t.Any, *, seed: int = 0, items: list[torch.Tensor], splits: t.Any,
                 probes: list[int]) -> dict[str, t.Any]:
-    """How often a counting transform runs: at construction, per ``tl[i]``, for ``train``/``valid``."""
-    counter = Counter()
-    tl = impl.TfmdLists(items, [counter], splits=splits)
-    calls = {"init": counter.calls}
-    values, deltas = [], []
-    for i in probes:
-        before = counter.calls
-        values.append(tl[i])
-        deltas.append(counter.calls - before)
-    before = counter.calls
+    """``TfmdLists(items, [Stamp()], splits)``: ``tl[i]`` for each probe, then ``tl.train``, ``tl.valid`` and
+    ``tl.valid[0]``. Each value is ``2 * items[i] + k`` where ``k`` is how often the transform ran before."""
+    tl = impl.TfmdLists(items, [Stamp()], splits=splits)
+    values = [tl[i] for i in probes]
     train, valid = tl.train, tl.valid
-    calls["splits"] = counter.calls - before
-    before = counter.calls
-    first_valid = valid[0]
-    calls["valid0"] = counter.calls - before
-    return {"calls": calls, "deltas": deltas, "values": values, "valid0": first_valid, "n_train": len(train)}
+    return {"values": values, "valid0": valid[0], "n_train": len(train)}
 
 
 def categorize(impl: t.Any, *, seed: int = 0, labels: list[str], splits: t.Any, probes: list[int]) -> dict[str, t.Any]:
@@ -203,6 +194,7 @@ def siamese_epochs(impl: t.Any, *, seed: int = 0, items: list[torch.Tensor], lab
 
 
 def lineage(impl: t.Any, *, seed: int = 0) -> dict[str, list[str]]:
-    """The classes ``Pipeline`` and ``TfmdLists`` are built from (their MRO, as module.name)."""
+    """The classes ``Pipeline`` and ``TfmdLists`` are built from (their MRO, as module.name): extra evidence
+    only, the graders decide what your classes are built on from your source."""
     return {name: [f"{k.__module__}.{k.__qualname__}" for k in getattr(impl, name).__mro__]
             for name in ("Pipeline", "TfmdLists")}

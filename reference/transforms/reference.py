@@ -9,6 +9,12 @@ import typing as t
 
 import torch
 
+#: What the source may not reach, by any name: resolved here against fasttransform (reference/learner/lineage.py).
+BUILT_FROM_SCRATCH = dict(
+    package="transforms", classes=["Pipeline", "TfmdLists", "NormalizeMean", "Categorize", "SiameseTransform"],
+    forbidden=["fasttransform.transform.Pipeline", "fasttransform.transform.compose_tfms"],
+    forbidden_bases=["fasttransform.transform.Pipeline"], forbidden_modules=["fastai"])
+
 #: The transforms of the ``pipeline_order`` scenario as (kind, constant index, order), in the
 #: order they are given to ``Pipeline``.
 PIPELINE_ORDER = [("add", 0, 2), ("scale", 1, 1), ("add", 2, 1), ("scale", 3, -1)]

@@ -1,7 +1,9 @@
 """Hidden checks for `transforms`: the student's Pipeline/TfmdLists against fasttransform's and
 fastai's on the same transforms (``checks/transforms/scenarios.py``), and their transforms.
 
-Every check draws its inputs with a fresh seed, so a canned scenario result cannot match.
+Every check draws its inputs with a fresh seed, so a canned scenario result cannot match. No call
+record or lineage the worker reports decides a check: laziness is read from the values (the transform
+adds how often it ran), and the from-scratch gate reads the source here.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import typing as t
 import pytest
 import torch
 
-from grader.sandbox import StudentError
+from grader.sandbox import WorkerError
 from grader.scenarios import fresh_seed
 from grader.testing import assert_from_scratch, assert_tensor_close, fail, student_raises
-from reference.transforms.reference import (decode_mistakes, decode_ref, encode_mistakes, encode_ref, mean_mistakes,
-                                            mean_ref)
+from reference.learner.lineage import assert_all, assert_built_from_scratch
+from reference.transforms.reference import (BUILT_FROM_SCRATCH, decode_mistakes, decode_ref, encode_mistakes,
+                                            encode_ref, mean_mistakes, mean_ref)
 
 FORBIDDEN = ["fasttransform.Pipeline", "fasttransform.transform.Pipeline", "fasttransform.compose_tfms",
              "fasttransform.transform.compose_tfms", "fastai.data.core.TfmdLists", "fastai.data.all.TfmdLists"]
@@ -154,6 +157,17 @@ def test_tfmdlists_setup_on_training_split(student, reference, split):
     _close_list(got["decoded"], items, "tl.decode(tl[i]) compared with items[i]")
 
 
+def _runs_before(value: t.Any, item: torch.Tensor, what: str) -> int:
+    """How often the Stamp transform ran before it made ``value`` (``2 * item + k``), read from the value."""
+    __tracebackhide__ = True
+    if type(value) is not torch.Tensor or value.shape != item.shape:
+        fail(f"{what} is not the transformed item (a tensor shaped like the item).")
+    k = round(float((value.double() - 2 * item.double()).mean()))
+    assert_tensor_close(value, item.double() * 2 + k, what=f"{what} with a doubling transform", dtype=torch.float32,
+                        device="cpu")
+    return k
+
+
 @pytest.mark.points(2)
 def test_tfmdlists_is_lazy(student):
     """tl[i] transforms one item when it is asked for; nothing is transformed up front."""
@@ -163,25 +177,26 @@ def test_tfmdlists_is_lazy(student):
     train, valid = _splits(rng, n, 9)
     probes = [rng.randrange(n) for _ in range(5)]
     got = student.scenario("lazy_access", seed=seed, items=items, splits=(train, valid), probes=probes)
-    calls = got["calls"]
-    if calls["init"] > 1:
-        fail(f"Creating a TfmdLists of {n} items ran its transform {calls['init']} times. Transform lazily: "
-             "only in __getitem__, for the item asked for.")
-    for i, delta in zip(probes, got["deltas"]):
-        if delta != 1:
-            fail(f"tl[{i}] ran the transform {delta} times; it must run it exactly once, for item {i}.")
-    if calls["splits"] != 0:
-        fail(f"Taking tl.train and tl.valid ran the transform {calls['splits']} times; the splits must be lazy too.")
-    if calls["valid0"] != 1:
-        fail(f"tl.valid[0] ran the transform {calls['valid0']} times instead of once.")
+    # The transform adds how often it ran before, so the values themselves say when it ran (fastai's TfmdLists
+    # runs it once at construction, on the first training item, to learn the types).
     values = got["values"]
     if not isinstance(values, list) or len(values) != len(probes):
         fail(f"{len(probes)} values of tl[i] are expected.")
-    for i, value in zip(probes, values):
-        assert_tensor_close(value, items[i].double() * 2, what=f"tl[{i}] with a doubling transform",
-                            dtype=torch.float32, device="cpu")
-    assert_tensor_close(got["valid0"], items[valid[0]].double() * 2, what="tl.valid[0]", dtype=torch.float32,
-                        device="cpu")
+    before = [_runs_before(v, items[i], f"tl[{i}]") for i, v in zip(probes, values)]
+    if before[0] > 1:
+        fail(f"When tl[{probes[0]}] was first asked for, the transform had already run {before[0]} times: creating a "
+             f"TfmdLists of {n} items must not transform them. Transform lazily: only in __getitem__, for the item "
+             "asked for.")
+    for i, a, b in zip(probes[1:], before, before[1:]):
+        if b <= a:
+            fail(f"tl[{i}] gave a value the transform made before tl[{i}] was asked for (up front or in a cache); "
+                 "tl[i] runs the pipeline on items[i] each time it is asked for.")
+        if b - a != 1:
+            fail(f"tl[{i}] ran the transform {b - a} times; it must run it exactly once, for item {i}.")
+    extra = _runs_before(got["valid0"], items[valid[0]], "tl.valid[0]") - before[-1] - 1
+    if extra != 0:
+        fail(f"Taking tl.train and tl.valid, then tl.valid[0], ran the transform {extra + 1} times instead of once; "
+             "the splits must be lazy too.")
     if got["n_train"] != len(train):
         fail(f"len(tl.train) is {got['n_train']}, but the training split has {len(train)} items.")
 
@@ -411,10 +426,10 @@ def test_siamese_in_tfmdlists(student):
 # -- from scratch ---------------------------------------------------------------------------------
 
 def _quietly(call: t.Callable[[], t.Any]) -> t.Any:
-    """``call()``, or ``None`` when the student's code raised."""
+    """``call()``, or ``None`` when the student's code raised (or its worker crashed)."""
     try:
         return call()
-    except StudentError:
+    except WorkerError:
         return None
 
 
@@ -431,13 +446,17 @@ def _star_imports(sources: t.Mapping[str, str]) -> list[str]:
     return found
 
 
+
+
 @pytest.mark.points(0)
 @pytest.mark.gate
 def test_from_scratch(student, student_sources):
     """Pipeline and TfmdLists are your own: no fasttransform.Pipeline, no fastai, no star imports (else no points).
 
     A rule, not a task: it has no points of its own (an unfinished exercise passes it), and breaking it
-    voids all points of the exercise.
+    voids all points of the exercise. The verdict comes from the source, read here (forbidden names and
+    imports, and what the classes are built on, resolved against fasttransform in this process); the
+    worker's records (modules it imported, the lineage it reports) can only add evidence.
     """
     seed, g, _ = _draw()
     # Run the student's code first, so that the module tripwire sees what it imports. Whether it works is
@@ -450,12 +469,18 @@ def test_from_scratch(student, student_sources):
     if stars:
         fail("Import what you use by name (from fasttransform import Transform); star imports hide forbidden "
              f"names: {'; '.join(stars[:3])}.")
-    assert_from_scratch([], student_sources, forbidden_names=FORBIDDEN, forbidden_modules=["fastai"],
-                        modules_seen=student.imported_modules(), what="Pipeline and TfmdLists")
     lineage = _quietly(lambda: student.scenario("lineage", seed=seed))
-    for name, mro in (lineage.items() if isinstance(lineage, dict) else ()):
-        if not isinstance(mro, list):
-            continue
-        borrowed = [k for k in mro if k == "fasttransform.transform.Pipeline" or k.startswith("fastai.")]
-        if borrowed:
-            fail(f"Your {name} is built on {borrowed[0]}; write it from scratch.")
+    modules = _quietly(student.imported_modules) or ()
+
+    def reported_lineage():  # extra evidence only: the worker can report anything
+        for name, mro in (lineage.items() if isinstance(lineage, dict) else ()):
+            if not isinstance(mro, list):
+                continue
+            borrowed = [k for k in mro if k == "fasttransform.transform.Pipeline" or str(k).startswith("fastai.")]
+            if borrowed:
+                fail(f"Your {name} is built on {borrowed[0]}; write it from scratch.")
+
+    assert_all(lambda: assert_built_from_scratch(student_sources, what="Pipeline and TfmdLists", **BUILT_FROM_SCRATCH),
+               lambda: assert_from_scratch([], student_sources, forbidden_names=FORBIDDEN, forbidden_modules=["fastai"],
+                                           modules_seen=modules, what="Pipeline and TfmdLists"),
+               reported_lineage)
