@@ -164,34 +164,34 @@ def fit_events(impl, *, seed: int, n_epoch: int = 2, n_train: int = 3, n_valid: 
             "state": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
 
 
-def learner_names(impl, *, seed: int, device: str = "cpu") -> dict:
-    """Which of fastai's names the Learner exposes at ``after_loss``, and what they hold."""
-    dls = make_data(seed, device, 2, 1)
+def learner_names(impl, *, seed: int, n_epoch: int = 1, n_train: int = 2, n_valid: int = 1,
+                  device: str = "cpu") -> dict:
+    """Which of fastai's names the Learner exposes at ``after_loss``, and what they hold there at every batch
+    of ``fit(n_epoch)``: ``steps`` holds ``[epoch, iter, n_iter, training, n_epoch, lr, loss, pred]`` per
+    ``after_loss``."""
+    dls = make_data(seed, device, n_train, n_valid)
     model = make_model(device)
-    found: dict = {}
+    found: dict = {"steps": []}
 
     class Inspector(impl.Callback):
         order = 1
 
         def after_loss(self) -> None:
-            if found:
-                return
             learn = self.learn
-            found["missing"] = [n for n in LEARNER_NAMES if not hasattr(learn, n)]
+            if "missing" not in found:
+                found["missing"] = [n for n in LEARNER_NAMES if not hasattr(learn, n)]
+                if not found["missing"]:
+                    found["model_is_model"] = learn.model is model
+                    found["dls_is_dls"] = learn.dls is dls
+                    found["opt_has_step"] = callable(getattr(learn.opt, "step", None))
+                    found["opt_has_zero_grad"] = callable(getattr(learn.opt, "zero_grad", None))
             if found["missing"]:
                 return
-            found["model_is_model"] = learn.model is model
-            found["dls_is_dls"] = learn.dls is dls
-            found["n_epoch"] = learn.n_epoch
-            found["epoch"], found["iter"], found["n_iter"] = learn.epoch, learn.iter, learn.n_iter
-            found["lr"] = float(learn.lr)
-            found["training"] = bool(learn.training)
-            found["pred"] = learn.pred.detach().cpu()
-            found["loss"] = _number(learn.loss)
-            found["opt_has_step"] = callable(getattr(learn.opt, "step", None))
-            found["opt_has_zero_grad"] = callable(getattr(learn.opt, "zero_grad", None))
+            found["steps"].append([int(learn.epoch), int(learn.iter), int(learn.n_iter), bool(learn.training),
+                                   int(learn.n_epoch), float(learn.lr), _number(learn.loss),
+                                   learn.pred.detach().cpu()])
 
     learn = impl.Learner(model, dls, nn.functional.cross_entropy,
                          lambda params, lr: PlainSGD(params, lr), 0.05, [Inspector()])
-    learn.fit(1)
+    learn.fit(n_epoch)
     return found

@@ -3,13 +3,18 @@
 Every check runs the same public scenario (``checks/callbacks/scenarios.py``) twice with a seed
 drawn now: in the sandbox with the student's package, and here with fastai's ``Learner``
 (``implementation.py``). The seed decides the data, the model and so every recorded loss, so a
-canned trace cannot match; the from-scratch check keeps fastai itself out of the sandbox.
+canned trace cannot match. The from-scratch gate reads the student's source here (fastai cannot be
+imported in the sandbox at all); the worker's record of imported modules is extra evidence only.
 """
+
+import math
 
 import pytest
 
+from grader.sandbox import WorkerError
 from grader.scenarios import fresh_seed
-from grader.testing import assert_from_scratch, fail
+from grader.testing import assert_from_scratch, assert_tensor_close, fail
+from reference.learner.lineage import assert_all, assert_built_from_scratch
 from reference.callbacks.trace import assert_same_events, assert_same_modes, assert_same_state, assert_same_values
 
 #: (event the first recorder raises in, bracket whose exception it raises, occurrence of the event)
@@ -102,28 +107,68 @@ def test_other_exceptions_propagate(student, reference, device, error_at):
     assert_same_events(got["trace"], want["trace"], what=what)
 
 
+#: What ``learner_names`` records at each after_loss, in this order (the names a callback reads).
+STEP_NAMES = ("epoch", "iter", "n_iter", "training", "n_epoch", "lr", "loss", "pred")
+
+
 @pytest.mark.points(1)
 def test_learner_exposes_fastai_names(student, reference, device):
     """At after_loss the Learner has fastai's names: model, dls, loss_func, opt, lr, n_epoch, epoch, ..."""
     seed = fresh_seed()
-    got = student.scenario("learner_names", seed=seed, device=str(device))
-    want = reference.scenario("learner_names", seed=seed, device=str(device))
+    options = {"n_epoch": 1 + seed % 2, "n_train": 2 + (seed // 2) % 2, "n_valid": 1 + (seed // 4) % 2}
+    got = student.scenario("learner_names", seed=seed, device=str(device), **options)
+    want = reference.scenario("learner_names", seed=seed, device=str(device), **options)
     if not isinstance(got, dict) or got.get("missing"):
         missing = got.get("missing") if isinstance(got, dict) else "?"
         fail(f"At after_loss the Learner lacks these attributes: {missing}.")
-    for key in ("model_is_model", "dls_is_dls", "n_epoch", "epoch", "iter", "n_iter", "training",
-                "opt_has_step", "opt_has_zero_grad"):
+    for key in ("model_is_model", "dls_is_dls", "opt_has_step", "opt_has_zero_grad"):
         if got.get(key) != want[key]:
-            fail(f"At after_loss (first batch of fit(1)) the Learner's {key.replace('_is_', ' is the given ')} "
+            fail(f"At the first after_loss the Learner's {key.replace('_is_', ' is the given ')} "
                  "is not what fastai's holds there.")
-    assert_same_values([["loss", got.get("loss")]], [["loss", want["loss"]]], what="learn.loss at after_loss")
+    # What the names hold at every batch, compared step by step with fastai's run of the same fresh seed:
+    # the losses and predictions depend on the data, the weights and every step before.
+    steps, expected = got.get("steps"), want["steps"]
+    fit = f"fit({options['n_epoch']})"
+    if not isinstance(steps, list) or len(steps) != len(expected):
+        fail(f"During {fit} the callback saw after_loss {len(steps) if isinstance(steps, list) else 'no'} times; "
+             f"fastai's Learner calls it {len(expected)} times (once per training and validation batch).")
+    for k, (mine, theirs) in enumerate(zip(steps, expected)):
+        if not isinstance(mine, list) or len(mine) != len(theirs):
+            fail(f"At after_loss number {k + 1} of {fit} the recorded names are incomplete.")
+        for name, a, b in zip(STEP_NAMES[:6], mine, theirs):
+            if type(a) is not type(b) or (a != b if name != "lr" else not math.isclose(a, b, rel_tol=1e-9)):
+                fail(f"At after_loss number {k + 1} of {fit} the Learner's {name} is not what fastai's holds there.")
+        assert_same_values([["loss", mine[6]]], [["loss", theirs[6]]], what=f"learn.loss at after_loss number {k + 1}")
+        assert_tensor_close(mine[7], theirs[7], what=f"learn.pred at after_loss number {k + 1}", rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.points(2)
+#: What the source may not reach, by any name (reference/learner/lineage.py).
+BUILT_FROM_SCRATCH = dict(
+    package="callbacks", classes=["Learner", "Callback", "CancelBatchException", "CancelTrainException",
+                                  "CancelValidException", "CancelEpochException", "CancelFitException",
+                                  "CancelStepException", "CancelBackwardException"],
+    forbidden_modules=["fastai", "fastcore"])
+
+
+@pytest.mark.points(0)
 @pytest.mark.gate
 def test_from_scratch(student, student_sources, device):
-    """No fastai: not imported, not subclassed, not wrapped, not reached indirectly (else no points)."""
-    student.scenario("fit_events", seed=fresh_seed(), n_epoch=1, device=str(device))
-    assert_from_scratch([], student_sources, forbidden_names=["fastai.learner.Learner", "fastai.callback.core.Callback"],
-                        forbidden_modules=["fastai", "fastcore"], modules_seen=student.imported_modules(),
-                        what="The callbacks exercise")
+    """No fastai: not imported, not subclassed, not wrapped, not reached indirectly (else no points).
+
+    A rule, not a task: it has no points of its own (an unfinished exercise passes it), and breaking it
+    voids all points of the exercise. The verdict comes from the source, read here; the worker's record
+    of the modules it imported can only add evidence.
+    """
+    try:  # run the student's code first, so that the module tripwire sees what it imports
+        student.scenario("fit_events", seed=fresh_seed(), n_epoch=1, device=str(device))
+    except WorkerError:
+        pass  # whether it works is the other checks' business
+    try:
+        modules = student.imported_modules()
+    except WorkerError:
+        modules = set()
+    assert_all(lambda: assert_built_from_scratch(student_sources, what="The callbacks exercise", **BUILT_FROM_SCRATCH),
+               lambda: assert_from_scratch([], student_sources,
+                                           forbidden_names=["fastai.learner.Learner", "fastai.callback.core.Callback"],
+                                           forbidden_modules=["fastai", "fastcore"], modules_seen=modules,
+                                           what="The callbacks exercise"))
