@@ -64,7 +64,9 @@ def test_forged_scenario_results_earn_nothing(course, tmp_path):
 
 @pytest.mark.slow
 def test_fastai_reuse_gets_no_points(course, tmp_path):
-    """A Learner that subclasses fastai's passes every behaviour check, and still earns nothing."""
+    """A Learner that subclasses fastai's earns nothing: the gate names the import, read from the source
+    (where fastai is importable in the worker it passes the behaviour checks; where it is not, as for
+    submitted code now, the package does not even load)."""
     root = callbacks_submission(tmp_path, (HOSTILE / "fastai_reuse.py").read_text())
     result = grade(course, "callbacks", root, limits=LIMITS)
     gate = next(c for c in result.checks if c.function == "callbacks::test_from_scratch")
