@@ -10,61 +10,20 @@ followed), a module passed around as a value, and changes to other libraries at 
 ``getattr(obj, name)`` on an ordinary object (fastai's callback dispatch), ``vars(self)``, the
 harmless parts of ``inspect``, ``gc``, ``pickle`` and ``sys`` (``inspect.signature``,
 ``gc.collect``, ``pickle.dumps``, ``sys.maxsize``): only modules and what hangs off them count.
+String annotations are scanned as code (``typing.get_type_hints`` and ``functools.singledispatch``
+evaluate them). The lists are in ``grader/_scratch_rules.py``.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 import sys
 import typing as t
 
-__all__ = ["find_dynamic_code", "parsed", "snippet", "bound_names", "index", "module_of", "own_modules"]
+from ._scratch_rules import (_DANGER_TEXT, _DECLARED, _MODULE_STORES, _OS_EXEC, DANGER_ATTRS, DANGER_BUILTINS,
+                             DANGER_DUNDERS, DANGER_MODULES, MODULE_LOOKUPS, VALUE_BUILTINS)
 
-#: Modules whose import (or any part of them) is dynamic code.
-DANGER_MODULES = frozenset({
-    "importlib", "imp", "zipimport", "pkgutil", "runpy", "marshal", "cPickle", "dill",
-    "cloudpickle", "shelve", "jsonpickle", "joblib", "ctypes", "_ctypes", "cffi", "code", "codeop", "subprocess",
-    "_posixsubprocess", "pty", "multiprocessing", "_multiprocessing", "builtins", "__builtin__",
-    "timeit", "doctest", "pdb", "bdb", "profile", "cProfile", "trace", "pydoc", "site", "sitecustomize",
-    "usercustomize", "pkg_resources", "importlib_metadata", "importlib_resources", "mock", "unittest.mock",
-    "logging.config", "posix", "nt", "annotationlib", "torch.hub", "torch.package", "torch.utils.cpp_extension",
-    "torch.multiprocessing", "concurrent.futures.process", "types.CodeType", "types.FunctionType",
-    "types.LambdaType"})
-#: Attributes of modules that are dynamic code.
-DANGER_ATTRS = frozenset({
-    "sys.modules", "sys.path", "sys.meta_path", "sys.path_hooks", "sys.path_importer_cache", "sys._getframe",
-    "sys._current_frames", "sys._current_exceptions", "sys.settrace", "sys.setprofile", "sys.addaudithook",
-    "sys.breakpointhook", "pickle.load", "pickle.loads", "pickle.Unpickler", "_pickle.load", "_pickle.loads",
-    "_pickle.Unpickler", "gc.get_objects", "gc.get_referrers", "gc.get_referents", "inspect.currentframe",
-    "inspect.stack", "inspect.trace", "inspect.getmembers", "inspect.getmembers_static", "inspect.getmodule",
-    "inspect.getouterframes", "inspect.getinnerframes", "inspect.getattr_static", "inspect.getclosurevars",
-    "inspect.get_annotations", "inspect.getframeinfo",
-    "os.popen", "os.system", "os.startfile", "operator.attrgetter", "operator.methodcaller",
-    "typing.get_type_hints", "typing.ForwardRef", "typing.evaluate_forward_ref", "asyncio.create_subprocess_exec",
-    "asyncio.create_subprocess_shell", "asyncio.subprocess", "torch.load", "torch.jit.load", "torch.ops.load_library",
-    "torch.classes.load_library", "pandas.read_pickle", "yaml.load", "yaml.load_all", "yaml.unsafe_load",
-    "yaml.unsafe_load_all", "yaml.full_load", "yaml.full_load_all", "yaml.Loader", "yaml.UnsafeLoader",
-    "yaml.FullLoader", "concurrent.futures.ProcessPoolExecutor", "string.Formatter", "threading.settrace",
-    "threading.setprofile"})
-_OS_EXEC = re.compile(r"^(os|posix)\.(exec\w*|spawn\w*|posix_spawn\w*|fork\w*)$")
-#: Attributes that reach code, frames, globals or the import system, on any object.
-DANGER_DUNDERS = frozenset({
-    "__globals__", "__builtins__", "__subclasses__", "__code__", "__self__", "__loader__", "__spec__", "__path__",
-    "__import__", "f_globals", "f_locals", "f_builtins", "f_back", "f_code", "tb_frame", "gi_frame", "cr_frame",
-    "ag_frame", "gi_code", "cr_code", "ag_code"})
-#: On a module (or what hangs off one) these look names up by a computed key.
-MODULE_LOOKUPS = frozenset({"__dict__", "__getattribute__", "__getattr__", "__dir__"})
-#: Builtins that run or reach code dynamically; flagged unless a local variable of that name is meant.
-DANGER_BUILTINS = frozenset({"exec", "eval", "compile", "__import__", "globals", "locals", "breakpoint", "help",
-                             "__build_class__", "__builtins__", "__loader__", "__spec__", "__path__", "__package__",
-                             "__cached__"})
-#: Builtins that are dynamic when used as a value (``functools.reduce(getattr, ...)``) or on a module.
-VALUE_BUILTINS = frozenset({"getattr", "vars", "setattr", "delattr"})
-_DECLARED = "<global or nonlocal>"
-_MODULE_STORES = frozenset({"__path__", "__name__", "__package__", "__spec__", "__loader__", "__builtins__"})
-#: Text that names such an attribute, e.g. for ``getattr(f, "__glob" "als__")``.
-_DANGER_TEXT = re.compile(r"__(globals|builtins|subclasses|code|import|loader|spec)__|\bf_(globals|builtins|locals)\b")
+__all__ = ["find_dynamic_code", "parsed", "snippet", "bound_names", "index", "module_of", "own_modules"]
 
 
 def parsed(sources: t.Mapping[str, str]) -> t.Iterator[tuple[str, ast.Module]]:
@@ -308,10 +267,12 @@ class _FileScan(ast.NodeVisitor):
             self.escape(default)
             self.visit(default)
         if not isinstance(node, ast.Lambda):
-            for expr in [*node.decorator_list, *(a.annotation for a in ast.walk(args) if isinstance(a, ast.arg)
-                                                 and a.annotation is not None), node.returns]:
+            annotations = [a.annotation for a in ast.walk(args) if isinstance(a, ast.arg)] + [node.returns]
+            for expr in [*node.decorator_list, *annotations]:
                 if expr is not None:
                     self.visit(expr)
+            for expr in annotations:
+                self.annotation(expr)
         else:
             self.escape(node.body)
         self._enter(node, "function")
@@ -333,7 +294,7 @@ class _FileScan(ast.NodeVisitor):
         prefixes = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
         stdlib = parts[0] in sys.stdlib_module_names
         if (any(p in DANGER_MODULES or p in DANGER_ATTRS or _OS_EXEC.match(p) for p in prefixes)
-                or any("import" in p.lower() or p in DANGER_DUNDERS for p in parts[1:])
+                or any("import" in p.lower() or p in DANGER_DUNDERS or p in MODULE_LOOKUPS for p in parts[1:])
                 or (stdlib and any(p.startswith("_") and not p.endswith("__") for p in parts[1:]))):
             if id(node) not in self.safe:
                 self.hit(node)
@@ -390,7 +351,9 @@ class _FileScan(ast.NodeVisitor):
         name = func.id if isinstance(func, ast.Name) and not self.local(func.id) else None
         constant = len(args) >= 2 and isinstance(args[1], ast.Constant) and isinstance(args[1].value, str)
         target = self.resolve(args[0]) if args else None
-        if name in ("getattr", "hasattr") and target and not constant:
+        if name in ("getattr", "hasattr", "vars") and args and not target and _class_of_other(args[0]) and not constant:
+            self.hit(node, f"{name}({snippet(args[0], 30)}, <computed name>)")  # a library class's attributes by name
+        elif name in ("getattr", "hasattr") and target and not constant:
             self.hit(node, f"{name}({snippet(args[0], 30)}, <computed name>)")
         elif name in ("getattr", "hasattr") and target and constant:
             self.check_dotted(node, f"{target[0]}.{args[1].value}")
@@ -432,9 +395,23 @@ class _FileScan(ast.NodeVisitor):
                 self.escape(node.value)
             elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(node.value, (ast.Tuple, ast.List)):
                 self.aliased.add(id(node.value))
+        self.annotation(getattr(node, "annotation", None))
         self.generic_visit(node)
 
     visit_AnnAssign = visit_Assign  # type: ignore[assignment]
+
+    def annotation(self, node: ast.AST | None) -> None:
+        """A string annotation is code too: typing.get_type_hints, functools.singledispatch... evaluate it."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                expr = ast.parse(node.value.strip(), mode="eval")
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return
+            for sub in ast.walk(expr):
+                if hasattr(sub, "lineno"):
+                    sub.lineno = node.lineno  # type: ignore[attr-defined]
+            self.parents.update({c: p for p in ast.walk(expr) for c in ast.iter_child_nodes(p)})
+            self.visit(expr.body)
 
     def visit_Match(self, node: ast.Match) -> None:
         self.escape(node.subject)

@@ -131,6 +131,11 @@ DYNAMIC = {
     "__path__": "__path__.append('/tmp')", "class shadow": "class A:\n    eval = 1\n    def f(self, c):\n        return eval(c)",
     "get_type_hints": "import typing\nh = typing.get_type_hints(f)", "mock": "from unittest import mock",
     "private stdlib": "import warnings\nwarnings._getcategory('x')",
+    "string annotation": "import functools\n@functools.singledispatch\ndef f(x): pass\n@f.register\n"
+                         "def _(x: \"eval(open('a').read())\"): pass",
+    "getattr on another object's class": "def f(x, n):\n    return getattr(type(x), n)",
+    "getattr(module, '__dict__')": "import torch\nd = getattr(torch, '__dict__')",
+    "/proc/self/mem": "f = open('/proc/self/mem', 'wb')", "TorchScript from text": "import torch\nc = torch.jit.CompilationUnit(s)",
 }
 
 
@@ -169,6 +174,8 @@ CORRECT = {
                                                   "s = inspect.signature(len)\ngc.collect()\nb = pickle.dumps(1)\n"
                                                   "e = sys.exc_info()\nm = sys.maxsize",
     "star import of math": "from math import *\nx = sqrt(pi)",
+    "string annotations and own class lookups": "import typing as t\nclass A:\n    def f(self, x: 't.Optional[int]', n: str) "
+                                                "-> 'A':\n        return getattr(type(self), n)",
     "loop variable named like a module alias": "import typing as t\ndef f(tfms, x):\n    for t in tfms:\n"
                                                "        x = t(x)\n    return sorted(tfms, key=lambda t: getattr(t, 'order', 0))",
 }
