@@ -1,5 +1,6 @@
 # The two commands of the README. Each sets up .venv when it is missing.
-#   make test   install, then run the platform's own tests (Docker ones included when an engine runs)
+#   make test   install, then run the platform's own tests (Docker ones included when an engine runs;
+#               the local backend's isolation tests need bubblewrap, installed here when we are root)
 #   make demo   install, then grade the bundled sample submissions
 SHELL  := /bin/bash
 .SHELLFLAGS := -o pipefail -c
@@ -9,7 +10,7 @@ STAMP  := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.dev-installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: test demo install dev docker validate bench clean
+.PHONY: test demo install dev docker bwrap validate bench clean
 
 install: $(STAMP)
 
@@ -29,10 +30,14 @@ $(DEV_STAMP): $(STAMP)
 docker:
 	@bash scripts/ensure-docker.sh || echo "Docker is not available: Docker tests will be skipped."
 
-test: install dev docker
+# bubblewrap gives every local worker a private view of the machine (grader/_isolation.py).
+bwrap:
+	@bash scripts/ensure-bwrap.sh || echo "bubblewrap is not available: the local backend falls back (README: Security)."
+
+test: install dev docker bwrap
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-demo: install docker
+demo: install docker bwrap
 	$(VENV)/bin/grade batch examples/submissions --out demo-results
 
 validate: install
