@@ -1,12 +1,15 @@
-"""Scenarios for `cnn_learner`: they build small pretrained-style CNNs, call your functions and
-report data (layer types, parameter shapes, requires_grad flags, a few training steps).
+"""Scenarios for `cnn_learner`: small pretrained-style CNNs, and loops that run on your models.
 
-The checks run these functions in the worker against your package (``impl``) and the same
-functions against fastai in the grader's process, with the same seed, and compare. They use only
-torch. Try one yourself::
+The checks call your functions themselves (``student.create_cnn_model(model, 3)``, ...) on models
+``make_model`` built in the worker, load weights drawn in the grader into them, and use these
+functions for what needs a loop there (a few SGD steps, a forward pass in training mode). What comes
+back is data (outputs, losses, state dicts), compared with fastai's pieces run in the grader
+on the same weights. They use only torch. Try one yourself::
 
     import cnn_learner, scenarios
-    scenarios.head_layout(cnn_learner, seed=0, nf=16, n_out=3)
+    model = scenarios.make_model(cnn_learner, seed=0, arch="resnet")
+    cnn = cnn_learner.create_cnn_model(model, 3)
+    scenarios.sgd_steps(cnn_learner, seed=0, model=cnn, x=torch.randn(4, 3, 20, 18), y=torch.tensor([0, 1, 2, 0]))
 """
 
 from __future__ import annotations
@@ -79,127 +82,69 @@ class TwoPools(nn.Module):
 ARCHS = {"resnet": TinyResNet, "vgg": TinyVGG, "twopools": TwoPools}
 
 
-def make_arch(arch, seed):
-    """The model ``arch`` with channel widths drawn from ``seed`` (its weights come from torch's RNG)."""
+def make_arch(arch, seed, c_in=3):
+    """The model ``arch`` with channel widths drawn from ``seed`` and ``c_in`` input channels."""
     rng = random.Random(seed)
     widths = (rng.randint(3, 6), rng.randint(6, 9), rng.randint(9, 14))
-    return ARCHS[arch](widths)
+    return ARCHS[arch](widths, c_in=c_in)
 
 
-def _cut(cut):
-    """``cut`` as data: an int, None, or ``"callable"`` for a function that keeps the first three children."""
-    if cut == "callable":
-        return lambda m: nn.Sequential(*list(m.children())[:3])
-    return cut
+def make_model(impl, *, seed, arch, c_in=3):
+    """``make_arch(arch, seed, c_in)`` in the worker: the "pretrained" model the checks give your functions."""
+    return make_arch(arch, seed, c_in)
 
 
-def layer_info(module):
-    """Type, parameter and buffer shapes and settings of every layer of a Sequential (in ``for m in seq`` order)."""
-    info = []
+def keep_three(model):
+    """A ``cut`` function: the first three children of ``model`` as an ``nn.Sequential``."""
+    return nn.Sequential(*list(model.children())[:3])
+
+
+def cut_function(impl, *, seed):
+    """The function ``keep_three``, for ``create_body(model, cut=keep_three)``."""
+    return keep_three
+
+
+def layer_types(impl, *, seed, module):
+    """The class names of ``module``'s layers in ``for m in module`` order, with the dropout probability
+    and the BatchNorm momentum where a layer has them (the checks use this for their messages only)."""
+    out = []
     for m in module:
-        item = {"type": type(m).__name__,
-                "params": {k: list(v.shape) for k, v in m.named_parameters()},
-                "buffers": sorted(k for k, _ in m.named_buffers())}
-        for attr in ("p", "eps", "momentum", "in_features", "out_features", "num_features", "affine",
-                     "track_running_stats", "output_size"):
-            if hasattr(m, attr) and isinstance(getattr(m, attr), (int, float, bool, tuple)):
-                item[attr] = getattr(m, attr)
-        info.append(item)
-    return info
+        name = type(m).__name__
+        if isinstance(m, nn.Dropout):
+            name += f"(p={m.p})"
+        if isinstance(m, nn.BatchNorm1d):
+            name += f"(momentum={m.momentum})"
+        out.append(name)
+    return out
 
 
-def head_layout(impl, *, seed, nf, n_out, **options):
-    """``create_head(nf, n_out, **options)``: the layers (``layer_info``), the state_dict's keys and
-    shapes, and the output shape for a batch of two ``(nf, 5, 3)`` feature maps."""
-    head = impl.create_head(nf, n_out, **options)
-    x = torch.randn(2, nf, 5, 3)
-    head.eval()
+def parameter_names(impl, *, seed, module):
+    """The names of ``module``'s parameters, in ``named_parameters()`` order."""
+    return [k for k, _ in module.named_parameters()]
+
+
+def forward_eval(impl, *, seed, module, x):
+    """``module(x)`` in eval mode, without gradient."""
+    module.eval()
     with torch.no_grad():
-        out = head(x)
-    return {"type": type(head).__name__, "layers": layer_info(head),
-            "state": {k: list(v.shape) for k, v in head.state_dict().items()}, "out_shape": list(out.shape)}
+        return module(x)
 
 
-def body_layout(impl, *, seed, arch, cut):
-    """``create_body(model, cut)`` on ``make_arch(arch, seed)``: the body's layers, its state_dict,
-    and for every body parameter whether it is one of the model's own (not a copy)."""
-    model = make_arch(arch, seed)
-    body = impl.create_body(model, _cut(cut))
-    own = {id(p) for p in model.parameters()}
-    return {"type": type(body).__name__, "layers": layer_info(body) if isinstance(body, nn.Sequential) else [],
-            "state": body.state_dict(), "shared": [id(p) in own for p in body.parameters()]}
+def forward_train(impl, *, seed, module, x):
+    """``module(x)`` in training mode (dropout drawn from the seed, BatchNorm on batch statistics),
+    and the module's state afterwards (its running statistics moved)."""
+    module.train()
+    out = module(x)
+    return {"output": out.detach(), "state": module.state_dict()}
 
 
-def model_layout(impl, *, seed, arch, n_out, cut=None, **options):
-    """``create_cnn_model(make_arch(arch, seed), n_out, cut, **options)``: the two parts, the head's
-    layers, the body's state_dict before and after, and the head's Linear weights (for their init)."""
-    model = make_arch(arch, seed)
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    cnn = impl.create_cnn_model(model, n_out, _cut(cut), **options)
-    parts = [type(m).__name__ for m in cnn] if isinstance(cnn, nn.Sequential) else []
-    body = cnn[0]
-    original = {id(p): k for k, p in model.named_parameters()}
-    return {"type": type(cnn).__name__, "parts": parts,
-            "body_layers": layer_info(body) if isinstance(body, nn.Sequential) else [],
-            "head_layers": layer_info(cnn[1]) if len(cnn) > 1 and isinstance(cnn[1], nn.Sequential) else [],
-            "model_before": before, "model_after": model.state_dict(),
-            "body_from_model": [original.get(id(p)) for p in body.parameters()],
-            "head_linear_weights": [m.weight.detach().clone() for m in cnn[1].modules() if isinstance(m, nn.Linear)],
-            "head_linear_biases": [m.bias.detach().clone() for m in cnn[1].modules()
-                                   if isinstance(m, nn.Linear) and m.bias is not None]}
-
-
-def freeze_flags(impl, *, seed, arch, train_bn=True, twice=False):
-    """``requires_grad`` of every named parameter after ``freeze_body(create_cnn_model(...), train_bn)``
-    (``twice``: a parameter of the head is switched off first; freezing must switch it back on)."""
-    model = impl.create_cnn_model(make_arch(arch, seed), 3)
-    if twice:
-        for p in model[1].parameters():
-            p.requires_grad_(False)
-    impl.freeze_body(model, train_bn=train_bn)
-    return {k: bool(p.requires_grad) for k, p in model.named_parameters()}
-
-
-def splitter_names(impl, *, seed, arch):
-    """The names of the parameters in each group of ``cnn_splitter(create_cnn_model(...))``, and the
-    names of all the model's parameters in ``named_parameters()`` order."""
-    model = impl.create_cnn_model(make_arch(arch, seed), 4)
-    names = {id(p): k for k, p in model.named_parameters()}
-    groups = impl.cnn_splitter(model)
-    return {"groups": [[names.get(id(p), "<not a parameter of the model>") for p in group] for group in groups],
-            "names": [k for k, _ in model.named_parameters()]}
-
-
-def _reinit(model, seed):
-    """Overwrite every parameter and BN statistic from ``seed`` (sorted by name), so both runs start equal."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, v in sorted(model.state_dict().items()):
-            if not v.is_floating_point():
-                continue
-            if name.endswith("running_var"):
-                v.copy_(0.5 + torch.rand(v.shape, generator=g))
-            elif v.dim() >= 2:
-                v.copy_(torch.randn(v.shape, generator=g) / v[0].numel() ** 0.5)
-            else:
-                v.copy_(0.2 * torch.randn(v.shape, generator=g) + (1.0 if name.endswith("weight") else 0.0))
-
-
-def train_steps(impl, *, seed, arch="resnet", steps=3, freeze=True, train_bn=True, lrs=(0.05, 0.2), n_out=3,
-                device="cpu"):
-    """A few SGD steps of ``create_cnn_model`` (body frozen with ``freeze_body`` if ``freeze``), with
-    one learning rate per ``cnn_splitter`` group. Returns the losses and the final state_dict."""
-    model = impl.create_cnn_model(make_arch(arch, seed), n_out)
-    _reinit(model, seed)
-    model.to(device)
-    if freeze:
-        impl.freeze_body(model, train_bn=train_bn)
-    groups = impl.cnn_splitter(model)
-    g = torch.Generator().manual_seed(seed + 1)
-    x = torch.randn(12, 3, 20, 18, generator=g).to(device)
-    y = torch.randint(0, n_out, (12,), generator=g).to(device)
-    torch.manual_seed(seed + 2)  # the dropout masks
-    model.train()
+def sgd_steps(impl, *, seed, model, x, y, lrs=(0.1,), steps=1, split=False, train_mode=False):
+    """``steps`` plain SGD steps of ``model`` on cross-entropy for ``(x, y)``: every parameter that
+    gets a gradient moves by ``-lr * grad``; with ``split=True`` the groups of ``cnn_splitter(model)``
+    get one learning rate each (``lrs``). Training mode draws dropout from the seed. Returns the
+    losses and the final state."""
+    groups = impl.cnn_splitter(model) if split else [list(model.parameters())]
+    model.train(train_mode)
     losses = []
     for _ in range(steps):
         loss = F.cross_entropy(model(x), y)

@@ -1,10 +1,16 @@
-"""Scenarios for `unet`: they build an encoder and your `UNet`, run it and report data.
+"""Scenarios for `unet`: they build an encoder, describe your decoder, backpropagate and train.
 
-The checks run these functions in the worker against your package (``impl``) and judge what they
-return in the grader's process. They use only torch. You can run one yourself::
+The checks call your ``UNet`` themselves (``student.UNet(encoder, n_out, img_size)``) on an encoder
+that ``make_encoder`` built in the worker, and run these functions there on your model. What comes
+back is data: your model's weights (``state_dict``), the kind of every decoder layer, gradients.
+The grader rebuilds your decoder from them (the data flow in ``unet/unet.py``'s docstring), loads
+your weights and compares it with your model on inputs it draws itself. They use only torch. You
+can run them yourself::
 
-    import unet, scenarios
-    scenarios.forward(unet, seed=0, spec=scenarios.ENCODER_A, n_out=3, img_size=(32, 40), x=torch.randn(2, 3, 33, 47))
+    import torch, unet, scenarios
+    encoder = scenarios.make_encoder(unet, seed=0, spec=scenarios.ENCODER_A)
+    model = unet.UNet(encoder, 3, (32, 40))
+    scenarios.describe(unet, seed=0, model=model)
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ ENCODER_A = [("conv", 3, 8, 1), ("bn", 8), ("relu",), ("conv", 8, 16, 2), ("bn",
 #: A ResNet-like encoder: stride-2 stem and max pooling, so the decoder ends at half resolution.
 ENCODER_B = [("conv", 3, 7, 2), ("bn", 7), ("relu",), ("maxpool",), ("conv", 7, 10, 1), ("bn", 10), ("relu",),
              ("conv", 10, 20, 2), ("bn", 20), ("relu",), ("conv", 20, 28, 2), ("bn", 28), ("relu",)]
+#: Halving by ``nn.MaxPool2d(2)``, which rounds odd sizes *down* (33 -> 16 -> 32, but the skip has 33).
+ENCODER_C = [("conv", 3, 8, 1), ("bn", 8), ("relu",), ("pool2",), ("conv", 8, 16, 1), ("bn", 16), ("relu",),
+             ("pool2",), ("conv", 16, 24, 1), ("bn", 24), ("relu",)]
 
 #: The encoder the training check uses.
 ENCODER_TRAIN = [("conv", 3, 8, 1), ("bn", 8), ("relu",), ("conv", 8, 12, 2), ("bn", 12), ("relu",),
@@ -28,7 +37,8 @@ ENCODER_TRAIN = [("conv", 3, 8, 1), ("bn", 8), ("relu",), ("conv", 8, 12, 2), ("
 
 
 def build_encoder(spec) -> nn.Sequential:
-    """An ``nn.Sequential`` from a list like ``ENCODER_A`` (3x3 convs with padding 1, BN, ReLU, max pool)."""
+    """An ``nn.Sequential`` from a list like ``ENCODER_A`` (3x3 convs with padding 1, BN, ReLU, max pooling:
+    ``"maxpool"`` is ``MaxPool2d(3, 2, 1)``, which rounds odd sizes up, ``"pool2"`` is ``MaxPool2d(2)``)."""
     layers: list[nn.Module] = []
     for item in spec:
         kind = item[0]
@@ -41,6 +51,8 @@ def build_encoder(spec) -> nn.Sequential:
             layers.append(nn.ReLU())
         elif kind == "maxpool":
             layers.append(nn.MaxPool2d(3, stride=2, padding=1))
+        elif kind == "pool2":
+            layers.append(nn.MaxPool2d(2))
         else:
             raise ValueError(f"unknown layer {kind!r}")
     return nn.Sequential(*layers)
@@ -70,78 +82,71 @@ def make_discs(n: int, height: int, width: int, generator: torch.Generator):
     return x, masks.long()
 
 
-def _model(impl, spec, n_out, img_size, device, dtype=torch.float32):
-    encoder = build_encoder(spec).to(device=device, dtype=dtype)
-    return encoder, impl.UNet(encoder, int(n_out), tuple(img_size))
+def make_encoder(impl, *, seed, spec, dtype=torch.float32, device="cpu"):
+    """``build_encoder(spec)`` on ``device`` in ``dtype``: the encoder the checks give to your ``UNet``."""
+    return build_encoder(spec).to(device=device, dtype=dtype)
 
 
-def forward(impl, *, seed, spec, n_out, img_size, x):
-    """Build ``UNet(build_encoder(spec), n_out, img_size)`` on ``x``'s device and dtype; return ``model(x)``."""
-    _, model = _model(impl, spec, n_out, img_size, x.device, x.dtype)
-    model.to(device=x.device, dtype=x.dtype)
+#: The settings of a layer that the grader reads to rebuild it (those the layer has).
+SETTINGS = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "output_padding", "dilation",
+            "groups", "padding_mode", "num_features", "num_groups", "num_channels", "eps", "momentum",
+            "negative_slope", "alpha", "approximate", "p", "size", "scale_factor", "mode", "align_corners",
+            "upscale_factor")
+
+
+def _setting(value):
+    if value is None or type(value) in (bool, int, float, str):
+        return True
+    return type(value) is tuple and all(type(v) in (int, float) for v in value)
+
+
+def layer_kind(module: nn.Module):
+    """The ``torch.nn`` class whose ``forward`` ``module`` runs, or its own class when it has its own forward."""
+    own = type(module)
+    for cls in own.__mro__:
+        if cls.__module__.startswith("torch.nn.modules.") and cls.forward is own.forward:
+            return cls.__name__
+    return own.__qualname__
+
+
+def describe_layer(module: nn.Module, depth: int = 0):
+    """``{"kind": ..., "settings": {...}, "children": [[name, description], ...]}`` for ``module``."""
+    settings = {k: getattr(module, k) for k in SETTINGS if hasattr(module, k) and _setting(getattr(module, k))}
+    children = [[name, describe_layer(child, depth + 1)] for name, child in module.named_children()] if depth < 8 else []
+    return {"kind": layer_kind(module), "settings": settings, "children": children}
+
+
+def describe(impl, *, seed, model):
+    """Every part of ``model`` except the encoder: ``[[name, describe_layer(part)], ...]`` in
+    ``named_children()`` order (the grader rebuilds your decoder from this and your weights)."""
+    return [[name, describe_layer(child)] for name, child in model.named_children() if name != "encoder"]
+
+
+def forward(impl, *, seed, model, x):
+    """``model(x)`` in eval mode, without gradient."""
+    model.eval()
     with torch.no_grad():
         return model(x)
 
 
-def structure(impl, *, seed, spec, n_out, img_size, x):
-    """What the decoder looks like: per block the type and the channels of ``conv1``/``conv2``,
-    the output shape of every block for the input ``x``, whether ``model.encoder`` is the given
-    encoder, and the encoder's state before and after building the model."""
-    encoder = build_encoder(spec).to(x.device)
-    before = {k: v.clone() for k, v in encoder.state_dict().items()}
-    model = impl.UNet(encoder, int(n_out), tuple(img_size)).to(x.device)
-    after = {k: v.clone() for k, v in encoder.state_dict().items()}
-    blocks = []
-    for block in model.blocks:
-        c1, c2 = block.conv1, block.conv2
-        blocks.append({"type": type(block).__name__, "conv1": [type(c1).__name__, c1.in_channels, c1.out_channels],
-                       "conv2": [type(c2).__name__, c2.in_channels, c2.out_channels]})
-    shapes: list[list[int]] = []
-    hooks = [b.register_forward_hook(lambda mod, inp, out: shapes.append(list(out.shape))) for b in model.blocks]
-    with torch.no_grad():
-        model(x)
-    for h in hooks:
-        h.remove()
-    return {"blocks": blocks, "block_shapes": shapes, "same_encoder": model.encoder is encoder,
-            "before": before, "after": after}
-
-
-def _randomize_decoder(model, encoder, seed):
-    """Random weights (from ``seed``) for every parameter outside the encoder, so that an init
-    with zeros (a zero last layer is a fine trick) cannot block the gradient this scenario measures."""
-    g = torch.Generator().manual_seed(seed)
-    own = {id(p) for p in encoder.parameters()}
-    with torch.no_grad():
-        for p in model.parameters():
-            if id(p) in own:
-                continue
-            if p.dim() > 1:
-                p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype) * (2.0 / p[0].numel()) ** 0.5)
-            else:
-                p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=g, dtype=p.dtype))  # BN weights near 1, biases keep ReLUs open
-
-
-def encoder_gradients(impl, *, seed, spec, n_out, img_size, x, cut_bottom=False):
-    """Backpropagate a loss of ``model(x)`` and return the gradient norm of every encoder layer
-    (``None`` for layers without parameters). With ``cut_bottom=True`` a forward hook zeroes the
-    output of the encoder's last layer: then gradient can only reach the encoder through the skips.
-    The decoder's parameters are drawn at random from ``seed`` first."""
-    encoder, model = _model(impl, spec, n_out, img_size, x.device, x.dtype)
-    model.to(device=x.device, dtype=x.dtype)
-    _randomize_decoder(model, encoder, seed)
-    if cut_bottom:
-        encoder[-1].register_forward_hook(lambda mod, inp, out: out * 0)
-    out = model(x)
-    weights = torch.linspace(0.5, 1.5, out.numel(), dtype=out.dtype, device=out.device).view(out.shape)
-    (out * weights).sum().backward()
-    norms = []
-    for layer in encoder:
-        grads = [p.grad for p in layer.parameters()]
-        if not grads:
-            norms.append(None)
-        else:
-            norms.append(float(sum(float(g.double().norm()) if g is not None else 0.0 for g in grads)))
-    return norms
+def gradients(impl, *, seed, model, encoder, x, cut_bottom=False):
+    """Backpropagate ``(model(x) * w).sum()`` (fixed weights ``w``) in eval mode and return the output
+    and the gradient of every named parameter (``None`` where none arrived). With ``cut_bottom=True``
+    a forward hook zeroes the output of the encoder's last layer: then gradient can only reach the
+    encoder through the skips."""
+    model.eval()
+    for p in model.parameters():
+        p.grad = None
+    hook = encoder[-1].register_forward_hook(lambda mod, inp, out: out * 0) if cut_bottom else None
+    try:
+        out = model(x)
+        weights = torch.linspace(0.5, 1.5, out.numel(), dtype=out.dtype, device=out.device).view(out.shape)
+        (out * weights).sum().backward()
+    finally:
+        if hook is not None:
+            hook.remove()
+    return {"output": out.detach(), "grads": {k: None if p.grad is None else p.grad.detach().clone()
+                                              for k, p in model.named_parameters()}}
 
 
 def _adam_step(params, state, lr, step, betas=(0.9, 0.99), eps=1e-8):
@@ -156,23 +161,19 @@ def _adam_step(params, state, lr, step, betas=(0.9, 0.99), eps=1e-8):
             p.addcdiv_(avg, denom, value=-lr / (1 - betas[0] ** step))
 
 
-def train_discs(impl, *, seed, spec, img_size, test_x, steps=40, bs=8, lr=1e-2, fg_weight=2.0, device="cpu"):
-    """Train ``UNet(build_encoder(spec), 2, img_size)`` with Adam (learning rate decaying from ``lr``
-    to ``lr/10`` along a cosine; cross-entropy with the disc class weighted ``fg_weight``) on
-    synthetic discs made from the seed, then return the losses and the logits (eval mode) for the
-    images ``test_x``."""
+def train(impl, *, seed, model, x, y, steps=40, bs=8, lr=1e-2, fg_weight=3.0):
+    """Train ``model`` on the images ``x`` and masks ``y`` with Adam (learning rate decaying from ``lr``
+    to ``lr/10`` along a cosine; cross-entropy with class 1 weighted ``fg_weight``), batches of ``bs``
+    drawn from the seed. Returns the losses; the model is left in eval mode."""
     g = torch.Generator().manual_seed(seed)
-    x, y = make_discs(steps * bs // 2, img_size[0], img_size[1], g)
-    x, y = x.to(device), y.to(device)
-    _, model = _model(impl, spec, 2, img_size, device)
-    model.to(device)
+    device = x.device
     class_weight = torch.tensor([1.0, float(fg_weight)], device=device)
     params = [p for p in model.parameters() if p.requires_grad]
     state = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
     losses = []
     model.train()
     for step in range(1, steps + 1):
-        idx = torch.randint(0, len(x), (bs,), generator=g)
+        idx = torch.randint(0, len(x), (bs,), generator=g).to(device)
         loss = F.cross_entropy(model(x[idx]), y[idx], weight=class_weight)
         for p in params:
             p.grad = None
@@ -180,6 +181,4 @@ def train_discs(impl, *, seed, spec, img_size, test_x, steps=40, bs=8, lr=1e-2, 
         _adam_step(params, state, lr * (0.55 + 0.45 * math.cos(math.pi * step / steps)), step)
         losses.append(float(loss.detach()))
     model.eval()
-    with torch.no_grad():
-        logits = model(test_x.to(device))
-    return {"losses": losses, "logits": logits}
+    return losses

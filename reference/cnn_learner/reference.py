@@ -6,12 +6,50 @@ Only the grader's process imports this; it never reaches a worker.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import typing as t
+from pathlib import Path
 
 import torch
 from torch import nn
 
 from grader.testing import fail
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "checks" / "cnn_learner" / "scenarios.py"
+
+
+def scenarios() -> t.Any:
+    """The public scenarios module (the small model builders), loaded in this process."""
+    name = "grader_scenarios_trusted_cnn_learner"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, SCENARIOS)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def random_state(state: t.Mapping[str, torch.Tensor], seed: int) -> dict[str, torch.Tensor]:
+    """New values for every floating-point entry of ``state`` (same names, shapes and dtypes), as
+    :func:`randomize_` draws them: positive running variances, BatchNorm scales near 1."""
+    g = torch.Generator().manual_seed(seed)
+    out = {}
+    for name, v in sorted(state.items()):
+        if not v.is_floating_point():
+            out[name] = v.detach().clone()
+            continue
+        if name.endswith("running_var"):
+            new = 0.5 + torch.rand(v.shape, generator=g, dtype=torch.float64)
+        elif v.dim() >= 2:
+            new = torch.randn(v.shape, generator=g, dtype=torch.float64) / max(1, v[0].numel()) ** 0.5
+        elif name.endswith("weight"):
+            new = 1.0 + 0.3 * torch.randn(v.shape, generator=g, dtype=torch.float64)
+        else:
+            new = 0.3 * torch.randn(v.shape, generator=g, dtype=torch.float64)
+        out[name] = new.to(v.dtype)
+    return out
 
 #: Settings compared per layer (when fastai's layer has them), with how the message names them.
 SETTINGS = {"p": "dropout probability", "eps": "eps", "momentum": "momentum", "in_features": "in_features",

@@ -74,6 +74,46 @@ def layout(spec: t.Any, img_size: tuple[int, int], input_size: tuple[int, int] |
             "out_channels": shapes[-1][1], "skip_sizes": [tuple(shapes[i][-2:]) for i in idxs]}
 
 
+def private_colour(generator: torch.Generator) -> torch.Tensor:
+    """A colour direction of length 1 whose channels sum to 0: discs of this tint are neither
+    brighter nor darker than their background, so no brightness rule finds them."""
+    d = torch.randn(3, generator=generator)
+    d = d - d.mean()
+    return d / d.norm()
+
+
+def private_discs(n: int, height: int, width: int, generator: torch.Generator,
+                  colour: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images unlike the public ``make_discs``: grey backgrounds from dark to light, up to three discs
+    (some cut by the border) tinted along ``colour`` (same brightness as the background), varying noise.
+
+    Drawn only in the grader's process: the training images go to the worker, the test images never do.
+    """
+    g = generator
+    yy = torch.arange(height, dtype=torch.float32).view(1, height, 1)
+    xx = torch.arange(width, dtype=torch.float32).view(1, 1, width)
+    scale = min(height, width) / 32
+    masks = torch.zeros(n, height, width, dtype=torch.bool)
+    for disc in range(3):
+        radius = (3.0 + 4.5 * torch.rand(n, 1, 1, generator=g)) * scale
+        cy = -2 + torch.rand(n, 1, 1, generator=g) * (height + 3)
+        cx = -2 + torch.rand(n, 1, 1, generator=g) * (width + 3)
+        inside = (yy - cy) ** 2 + (xx - cx) ** 2 <= radius ** 2
+        keep = (torch.rand(n, 1, 1, generator=g) < 0.5) if disc else torch.ones(n, 1, 1, dtype=torch.bool)
+        masks |= inside & keep
+    level = 0.2 + 0.6 * torch.rand(n, 1, 1, 1, generator=g)
+    background = level + 0.05 * torch.randn(n, 3, 1, 1, generator=g)
+    contrast = (0.35 + 0.25 * torch.rand(n, 1, 1, 1, generator=g)) * colour.view(1, 3, 1, 1)
+    noise = (0.04 + 0.06 * torch.rand(n, 1, 1, 1, generator=g)) * torch.randn(n, 3, height, width, generator=g)
+    return background + contrast * masks.unsqueeze(1).float() + noise, masks.long()
+
+
+def iou(pred: torch.Tensor, mask: torch.Tensor) -> float:
+    """Intersection over union of class 1."""
+    p, y = pred == 1, mask == 1
+    return int((p & y).sum()) / max(1, int((p | y).sum()))
+
+
 def output_shape(n: int, n_out: int, height: int, width: int) -> tuple[int, int, int, int]:
     """``DynamicUnet``'s output shape: ``ResizeToOrig`` brings it back to the input's size."""
     return (n, n_out, height, width)

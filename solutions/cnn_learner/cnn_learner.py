@@ -31,15 +31,16 @@ You write fastai's pieces from scratch (fastai 2.8, ``fastai.vision.learner``):
     - ``bn_final``: one more ``nn.BatchNorm1d(n_out, momentum=0.01)`` at the very end.
 
     With the defaults: pool, Flatten, BN(2nf), Dropout(0.25), Linear(2nf, 512), ReLU, BN(512),
-    Dropout(0.5), Linear(512, n_out). The checks compare the layer types, their order, the
-    parameter shapes, the dropout probabilities and BatchNorm settings with fastai's head, and its
-    output in eval mode (with fastai's weights loaded into yours via ``load_state_dict``).
+    Dropout(0.5), Linear(512, n_out). The checks load your head's weights into fastai's head (the
+    ``state_dict`` names and shapes must match), and compare the outputs in eval mode (with
+    fastai's weights loaded into yours via ``load_state_dict``) and in training mode (dropout, and
+    the BatchNorm statistics afterwards).
 
 ``create_cnn_model(model, n_out, cut=None, lin_ftrs=None, ps=0.5, concat_pool=True, first_bn=True, bn_final=False)``
     ``nn.Sequential(body, head)``: ``nf`` is the number of channels the body outputs (find it with
     a dummy batch ``torch.zeros(1, c_in, 32, 32)`` in ``eval()`` mode under ``torch.no_grad()``;
-    ``c_in`` is the input channels of the body's first convolution). Building the model must not
-    change the body's weights or BatchNorm statistics. Initialise the head like fastai:
+    ``c_in`` is the input channels of the body's first convolution, which need not be 3). Building
+    the model must not change the body's weights or BatchNorm statistics. Initialise the head like fastai:
     ``nn.init.kaiming_normal_`` on the weight of every ``nn.Linear``, biases to zero (BatchNorm
     layers keep their init).
 

@@ -48,11 +48,24 @@ fastai's ``DynamicUnet`` finds the skip connections by itself, and so does your 
 The output has shape ``(N, n_out, H, W)``, the input's ``H`` and ``W``, for every ``H, W >= 32``
 (odd ones too), and the dtype and device of the input (after ``model.to(...)``/``model.double()``).
 
-What the checks rely on (keep these names): ``self.encoder`` is the given encoder (not a copy),
-``self.blocks`` is the ``nn.ModuleList`` of decoder blocks (deepest first) and each block has
-``conv1`` and ``conv2`` as described. Everything else (more layers, BatchNorm on the skip as
-fastai does) is up to you. Gradients must flow back into the encoder *through the skips*: do not
-``.detach()`` the stored activations.
+What the checks rely on. They rebuild your decoder in the grader from its weights (``state_dict``)
+and compare it with your model on random inputs and weights, so keep these names and this data flow:
+
+- ``self.encoder`` is the given encoder (not a copy); ``self.middle`` works on its output;
+- ``self.blocks`` is the ``nn.ModuleList`` of decoder blocks (deepest skip first); block ``i``
+  gets ``h`` from below and skip ``s``, and computes ``up = block.up(h)``, resized to ``s``'s
+  height and width if they differ (``F.interpolate``, ``mode="nearest"``), then
+  ``h = relu(block.conv2(relu(block.conv1(relu(cat([up, block.bn(s)], dim=1))))))``; ``bn`` (on
+  the skip) is optional, ``conv1``/``conv2`` are ``nn.Conv2d`` (3x3, padding 1) or an
+  ``nn.Sequential`` that starts with one;
+- after the last block ``self.up_final`` if you have one (``None`` or absent otherwise), the resize
+  to the input's height and width, and ``self.head`` on ``torch.cat([h, x], dim=1)`` (or on ``h``
+  alone, without the last cross).
+
+``middle``, ``up``, ``bn``, ``conv1``, ``conv2``, ``up_final`` and ``head`` are layers from
+``torch.nn`` (``Conv2d``, ``ConvTranspose2d``, ``BatchNorm2d``, ``ReLU``, ``Upsample``, ...) or an
+``nn.Sequential`` of them; their sizes and what is inside them are up to you. Gradients must flow
+back into the encoder *through the skips*: do not ``.detach()`` the stored activations.
 
 Forbidden: fastai (``DynamicUnet``, ``UnetBlock``, ``hook_outputs``, ...) and any other ready-made
 U-Net. Allowed: everything in ``torch.nn``.
@@ -117,8 +130,9 @@ class UNet(nn.Module):
     ``(height, width)`` used for the dummy pass that finds the skip layers. ``forward(x)`` maps
     ``(N, C, H, W)`` to ``(N, n_out, H, W)`` for any ``H, W >= 32``.
 
-    Attributes the checks use: ``encoder`` (the given one), ``blocks`` (``nn.ModuleList`` of
-    decoder blocks, deepest skip first, each with ``conv1``/``conv2``).
+    Attributes the checks use: ``encoder`` (the given one), ``middle``, ``blocks`` (``nn.ModuleList``
+    of decoder blocks, deepest skip first, each with ``up``, optionally ``bn``, ``conv1``, ``conv2``),
+    ``up_final`` (optional) and ``head``, wired as the module docstring says.
     """
 
     def __init__(self, encoder: nn.Sequential, n_out: int, img_size: tuple[int, int]) -> None:
