@@ -256,12 +256,39 @@ def sweep(uid: int | None, cwd: str | None = None, everything: bool = False) -> 
                 shutil.rmtree(cwd, ignore_errors=True)
             for folder in (*SCRATCH_DIRS, os.path.dirname(cwd) if cwd else "/tmp"):
                 _empty(folder, uid)
+            _remove_sysv_ipc(uid)
         finally:
             os._exit(0)
     try:
         os.waitpid(pid, 0)
     except ChildProcessError:
         pass  # a SIGCHLD handler (the fork server's) reaped it first
+
+
+def _remove_sysv_ipc(uid: int | None) -> None:
+    """Remove the SysV shared memory, semaphores and message queues of ``uid`` (all: ``None``),
+    which would otherwise outlive the worker in the IPC namespace its successors share."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return
+    remove = {"shm": lambda i: libc.shmctl(i, 0, None), "sem": lambda i: libc.semctl(i, 0, 0),
+              "msg": lambda i: libc.msgctl(i, 0, None)}  # IPC_RMID
+    for kind, rmid in remove.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                header, *rows = [line.split() for line in f]
+        except (OSError, ValueError):
+            continue
+        id_col, uid_col = 1, header.index("uid") if "uid" in header else -1
+        for row in rows:
+            try:
+                if uid is None or (uid_col >= 0 and int(row[uid_col]) == uid):
+                    rmid(int(row[id_col]))
+            except (ValueError, IndexError):
+                continue
 
 
 def _empty(folder: str, uid: int | None) -> None:

@@ -140,6 +140,8 @@ def leftovers() -> list[str]:
                     found.append(f"process {pid}")
         except OSError:
             pass
+    with open("/proc/sysvipc/shm") as f:
+        found += ["SysV segment" for line in list(f)[1:] if line.split()[0] == str(0x15015015)]
     return found
 
 
@@ -158,7 +160,8 @@ def check_hostile_outcome(out: Path, proc: subprocess.CompletedProcess[str], cas
         assert "refused unread" in (out / flood / "feedback.md").read_text()
         assert got[flood]["execution_time"] < 30, got[flood]["execution_time"]
     if "leave_files" in cases:  # it wrote its markers, and nobody found them (find_leftovers ran after it)
-        assert "wrote /dev/shm" in (out / f"h{cases.index('leave_files')}_leave_files" / "feedback.md").read_text()
+        left = (out / f"h{cases.index('leave_files')}_leave_files" / "feedback.md").read_text()
+        assert "wrote /dev/shm" in left and "left a SysV segment" in left
     assert not leftovers(), leftovers()
     return got
 

@@ -17,6 +17,13 @@ for _pid in os.listdir("/proc"):
     except OSError:
         pass
 
+try:
+    with open("/proc/sysvipc/shm") as _f:
+        if any(line.split()[0] == str(0x15015015) for line in list(_f)[1:]):
+            _report.append("FOUND-LEFTOVER SysV segment")
+except OSError:
+    pass
+
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     print(*(_report or ["nothing left behind"]), sep="\n")

@@ -1,4 +1,6 @@
-"""Leave files (and a process) behind for later students, in every place a worker may write."""
+"""Leave files (and a process, and SysV shared memory) behind for later students, in every place a
+worker may write."""
+import ctypes
 import os
 import subprocess
 import sys
@@ -17,6 +19,12 @@ try:  # a process that escapes its group and lingers
     _report.append("started a lingering process")
 except OSError as exc:
     _report.append(f"cannot start a process ({exc})")
+
+try:  # a SysV shared memory segment (key 0x15015015), which outlives its creator unless removed
+    _id = ctypes.CDLL(None, use_errno=True).shmget(0x15015015, 4096, 0o1000 | 0o666)
+    _report.append("left a SysV segment" if _id >= 0 else f"no SysV segment ({os.strerror(ctypes.get_errno())})")
+except Exception as exc:
+    _report.append(f"no SysV segment ({exc})")
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
