@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 _report = []
-for _folder in ("/tmp", "/var/tmp", "/run/lock", "/dev/shm", os.getcwd(), os.path.expanduser("~")):
+for _folder in ("/tmp", "/var/tmp", "/run/lock", "/dev/shm", os.getcwd(), os.path.expanduser("~"), "/io"):
     try:
         with open(os.path.join(_folder, "LEFTOVER-isolation-marker"), "w") as _f:
             _f.write("left behind")
