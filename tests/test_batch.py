@@ -147,7 +147,8 @@ def test_docker_batch_isolates_hostile_and_broken_submissions(tmp_path, workers)
     got = check_batch_outputs(subs, tmp_path / "out", proc)
     assert "CONNECTED" not in (tmp_path / "out" / "hostile_network" / "feedback.md").read_text()
     assert "no network" in (tmp_path / "out" / "hostile_network" / "feedback.md").read_text()
-    assert got["hostile_fake_results"]["score"] == 0
+    # its conv2d returns x, which earns a few points at most; the full-marks files it wrote count for nothing
+    assert got["hostile_fake_results"]["score"] < got["hostile_fake_results"]["max_score"] / 4
     leftover = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={LABEL}"], capture_output=True, text=True)
     assert leftover.stdout.strip() == "", "containers left behind"
 
