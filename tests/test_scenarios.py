@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, TEST_LIMITS, grade
-from grader.scenarios import ReferencePackage, as_data
+from grader.proxy import StudentPackage
+from grader.sandbox import Sandbox
+from grader.scenarios import ReferencePackage, as_data, scenario_file
 from grader.testing import CheckFailed, assert_from_scratch, find_forbidden_imports, find_indirect_imports
 
 HOSTILE = Path(__file__).resolve().parent / "hostile_scenarios"
@@ -50,6 +52,10 @@ def test_forged_scenario_results_earn_nothing(course, tmp_path):
     stub = (REPO / "exercises" / "callbacks" / "callbacks.py").read_text()
     root = callbacks_submission(tmp_path, stub + "\n" + (HOSTILE / "forged_scenario.py").read_text())
     (root / "callbacks" / "canned.json").write_text(json.dumps(canned))
+    with Sandbox(root, ["callbacks"], LIMITS) as sandbox:  # the forgery is live: any seed gets the canned run
+        student = StudentPackage(sandbox, "callbacks", timeout=30,
+                                 scenarios=scenario_file(course.exercise("callbacks")))
+        assert _jsonable(student.scenario("learner_names", seed=12345)) == canned["learner_names"]
     result = grade(course, "callbacks", root, limits=LIMITS)
     by_function: dict[str, list] = {}
     for check in result.checks:

