@@ -33,7 +33,7 @@ from ._seeding import deterministic
 from .catalog import Exercise
 from .errors import ExerciseConfigError
 
-__all__ = ["ReferencePackage", "scenario_file", "load_scenarios", "fresh_seed", "as_data"]
+__all__ = ["ReferencePackage", "scenario_file", "load_scenarios", "load_scenario_file", "fresh_seed", "as_data"]
 
 #: The file that holds an exercise's scenarios (public: it ships with the checks).
 SCENARIOS = "scenarios.py"
@@ -48,20 +48,27 @@ def fresh_seed() -> int:
     return secrets.randbelow(2**31 - 1) + 1
 
 
-def load_scenarios(exercise: Exercise) -> types.ModuleType:
-    """Import ``checks/<name>/scenarios.py`` in this process (once per exercise)."""
-    path = scenario_file(exercise)
-    name = f"grader_scenarios_trusted_{exercise.name}"
+def load_scenario_file(path: Path) -> types.ModuleType:
+    """Import a ``scenarios.py`` in this process, once per file (checks, references and the
+    ``reference`` side share the module: it is public code without state of its own)."""
+    path = Path(path).resolve()
+    name = f"grader_scenarios_trusted_{path.parent.name}"
     if name in sys.modules:
         return sys.modules[name]
-    if not path.is_file():
-        raise ExerciseConfigError(f"Exercise {exercise.name!r} has no {SCENARIOS} in {exercise.public_checks}.")
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def load_scenarios(exercise: Exercise) -> types.ModuleType:
+    """Import ``checks/<name>/scenarios.py`` in this process (once per exercise)."""
+    path = scenario_file(exercise)
+    if not path.is_file():
+        raise ExerciseConfigError(f"Exercise {exercise.name!r} has no {SCENARIOS} in {exercise.public_checks}.")
+    return load_scenario_file(path)
 
 
 def as_data(value: object) -> t.Any:

@@ -12,12 +12,13 @@ import typing as t
 
 import torch
 
-from .sandbox import RemoteObject, StudentError
+from .sandbox import RemoteObject, StudentError, WorkerError
 # The from-scratch rule lives in grader.scratch; checks import it from here.
 from .scratch import (Sources, assert_from_scratch, find_dynamic_code, find_forbidden_imports,  # noqa: F401
                       find_forbidden_names, find_indirect_imports, find_outside_imports, read_sources)
 
 __all__ = [
+    "quietly",
     "CheckFailed", "fail", "tolerances", "assert_tensor_close", "assert_int", "student_raises",
     "assert_from_scratch", "find_forbidden_names", "precision_hints", "LOWER_PRECISION", "find_forbidden_imports",
     "find_indirect_imports", "find_dynamic_code", "find_outside_imports", "read_sources", "Sources",
@@ -178,6 +179,16 @@ def assert_int(actual: object, expected: int, *, what: str, hints: t.Mapping[str
                 message += f" It looks like {description}."
                 break
         fail(message)
+
+
+def quietly(call: t.Callable[[], t.Any], errors: tuple[type[BaseException], ...] = (WorkerError,)) -> t.Any:
+    """``call()``, or ``None`` when it raised one of ``errors`` (by default: the student's code raised,
+    or its worker crashed). For gates that run the student's code only so that the worker's records
+    see it: whether the code works is the other checks' business."""
+    try:
+        return call()
+    except errors:
+        return None
 
 
 @contextlib.contextmanager

@@ -9,9 +9,7 @@ sunglasses where your ``glasses_transform`` puts them, and tells you where the p
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 import typing as t
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import torch
 from torch import nn
 
 from grader.sandbox import RemoteObject, StudentError
-from grader.scenarios import fresh_seed
+from grader.scenarios import fresh_seed, load_scenario_file
 from grader.testing import CheckFailed, assert_tensor_close, fail
 from grader.weights import load_weights
 
@@ -31,13 +29,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def _scenarios():
     """``scenarios.py`` next to this file (the same code the sandbox runs), imported here."""
-    name = "keypoints_public_scenarios"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("scenarios.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_scenario_file(Path(__file__).with_name("scenarios.py"))
 
 
 @pytest.mark.points(1)

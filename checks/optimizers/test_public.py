@@ -4,18 +4,15 @@ They compare a few steppers and short runs of SGD and Adam with the formulas wri
 The hidden checks compare 20-step runs of every optimizer with fastai's, step by step.
 """
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 import torch
 
-from grader.scenarios import fresh_seed
+from grader.scenarios import fresh_seed, load_scenario_file
 from grader.testing import assert_tensor_close, fail
 
-_spec = importlib.util.spec_from_file_location("_optimizers_public_scenarios", Path(__file__).with_name("scenarios.py"))
-scenarios = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(scenarios)
+scenarios = load_scenario_file(Path(__file__).with_name("scenarios.py"))
 
 
 def _data(result, key):

@@ -6,8 +6,6 @@ Only the grader's process imports this; it never reaches a worker.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import typing as t
 from pathlib import Path
 
@@ -15,20 +13,14 @@ import torch
 from torch import nn
 
 from grader.testing import fail
+from grader.scenarios import load_scenario_file
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "checks" / "cnn_learner" / "scenarios.py"
 
 
 def scenarios() -> t.Any:
     """The public scenarios module (the small model builders), loaded in this process."""
-    name = "grader_scenarios_trusted_cnn_learner"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, SCENARIOS)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_scenario_file(SCENARIOS)
 
 
 def random_state(state: t.Mapping[str, torch.Tensor], seed: int) -> dict[str, torch.Tensor]:

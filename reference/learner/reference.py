@@ -6,7 +6,6 @@ Only the grader's process imports this.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import types
 import typing as t
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from grader.scenarios import load_scenario_file
 from grader.testing import fail
 
 from . import implementation as ref
@@ -44,11 +44,7 @@ _SCENARIOS = Path(__file__).resolve().parents[2] / "checks" / "learner" / "scena
 @functools.cache
 def scenarios() -> types.ModuleType:
     """The public scenarios, loaded here under a private name (data generators, mistaken runs)."""
-    spec = importlib.util.spec_from_file_location("_grader_learner_scenarios_for_checks", _SCENARIOS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_scenario_file(_SCENARIOS)
 
 
 def f64(x: torch.Tensor) -> torch.Tensor:

@@ -7,14 +7,13 @@ serve to name a mistake in a message when a student's run matches one of them.
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 import typing as t
 from pathlib import Path
 
 import torch
 
+from grader.scenarios import load_scenario_file
 from grader.testing import CheckFailed, assert_tensor_close, fail
 
 #: Relative tolerance for recorded values (a float32 implementation, like fastai's own, passes).
@@ -34,15 +33,7 @@ def type_name(value: object) -> str:
 
 def scenarios() -> t.Any:
     """``checks/lr_find/scenarios.py``, imported here (the scripted trainer, for the mistake runs)."""
-    name = "lr_find_reference_scenarios"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[2] / "checks" / "lr_find" / "scenarios.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_scenario_file(Path(__file__).resolve().parents[2] / "checks" / "lr_find" / "scenarios.py")
 
 
 def as_floats(value: object, what: str) -> list[float]:

@@ -8,7 +8,6 @@ thing changed, run through the same public scenarios, so a hint names what a wro
 from __future__ import annotations
 
 import functools
-import importlib.util
 import math
 import types
 import typing as t
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from grader.scenarios import load_scenario_file
 from grader.testing import CheckFailed, assert_tensor_close, fail
 
 from . import implementation as fa
@@ -30,11 +30,7 @@ _SCENARIOS = Path(__file__).resolve().parents[2] / "checks" / "optimizers" / "sc
 @functools.cache
 def scenarios() -> types.ModuleType:
     """The public scenarios, loaded here under a private name (for runs of known mistakes)."""
-    spec = importlib.util.spec_from_file_location("_grader_optimizers_scenarios_for_hints", _SCENARIOS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_scenario_file(_SCENARIOS)
 
 
 # -- known mistakes, built from fastai's steppers --------------------------------------------------

@@ -16,9 +16,8 @@ import typing as t
 import pytest
 import torch
 
-from grader.sandbox import WorkerError
 from grader.scenarios import fresh_seed
-from grader.testing import assert_from_scratch, assert_tensor_close, fail, student_raises
+from grader.testing import assert_from_scratch, assert_tensor_close, fail, quietly, student_raises
 from reference.learner.lineage import assert_all, assert_built_from_scratch
 from reference.transforms.reference import (BUILT_FROM_SCRATCH, decode_mistakes, decode_ref, encode_mistakes,
                                             encode_ref, mean_mistakes, mean_ref)
@@ -425,13 +424,6 @@ def test_siamese_in_tfmdlists(student):
 
 # -- from scratch ---------------------------------------------------------------------------------
 
-def _quietly(call: t.Callable[[], t.Any]) -> t.Any:
-    """``call()``, or ``None`` when the student's code raised (or its worker crashed)."""
-    try:
-        return call()
-    except WorkerError:
-        return None
-
 
 def _star_imports(sources: t.Mapping[str, str]) -> list[str]:
     found = []
@@ -461,16 +453,16 @@ def test_from_scratch(student, student_sources):
     seed, g, _ = _draw()
     # Run the student's code first, so that the module tripwire sees what it imports. Whether it works is
     # the other checks' business: an exception here must not void the exercise (this check is a gate).
-    _quietly(lambda: student.scenario("pipeline_order", seed=seed, x=torch.randn(2, 3, generator=g),
+    quietly(lambda: student.scenario("pipeline_order", seed=seed, x=torch.randn(2, 3, generator=g),
                                       consts=[1.5, 2.0, 0.5, 3.0]))
     items = [torch.randn(2, 3, generator=g) for _ in range(4)]
-    _quietly(lambda: student.scenario("lazy_access", seed=seed, items=items, splits=([0, 1], [2, 3]), probes=[1]))
+    quietly(lambda: student.scenario("lazy_access", seed=seed, items=items, splits=([0, 1], [2, 3]), probes=[1]))
     stars = _star_imports(student_sources)
     if stars:
         fail("Import what you use by name (from fasttransform import Transform); star imports hide forbidden "
              f"names: {'; '.join(stars[:3])}.")
-    lineage = _quietly(lambda: student.scenario("lineage", seed=seed))
-    modules = _quietly(student.imported_modules) or ()
+    lineage = quietly(lambda: student.scenario("lineage", seed=seed))
+    modules = quietly(student.imported_modules) or ()
 
     def reported_lineage():  # extra evidence only: the worker can report anything
         for name, mro in (lineage.items() if isinstance(lineage, dict) else ()):

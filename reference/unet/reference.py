@@ -11,12 +11,12 @@ Only the grader's process imports this; it never reaches a worker.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import typing as t
 from pathlib import Path
 
 import torch
+
+from grader.scenarios import load_scenario_file
 from torch import nn
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "checks" / "unet" / "scenarios.py"
@@ -24,14 +24,7 @@ SCENARIOS = Path(__file__).resolve().parents[2] / "checks" / "unet" / "scenarios
 
 def scenarios() -> t.Any:
     """The public scenarios module (encoder builder, disc generator), loaded in this process."""
-    name = "grader_scenarios_trusted_unet"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, SCENARIOS)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_scenario_file(SCENARIOS)
 
 
 def _in_channels(encoder: nn.Module) -> int:
