@@ -35,7 +35,9 @@ from pathlib import Path
 from ._limits import Limits
 from .catalog import Course
 from .errors import GradeError
-from .outputs import read_complete, remove_partial_writes, write_grades_csv, write_report_html, write_student
+from .outputs import read_complete, remove_partial_writes, write_student
+from .reports import write_class_outputs
+from .reports.exports import write_grades_csv
 
 __all__ = ["BatchOptions", "run_batch", "discover"]
 
@@ -50,6 +52,8 @@ class BatchOptions:
     image: str | None = None
     device: str = "cpu"
     fresh_workers: bool = False
+    #: Language of feedback, report and CSV headers ("" = the course's, :attr:`Course.language`).
+    lang: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,10 +147,14 @@ def make_launcher(backend: str, fresh: bool, image: str | None, batch_id: str, d
 
 
 def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str, tmp: str, device: str = "cpu",
-               warm: tuple[str, ...] = ()) -> None:
+               warm: tuple[str, ...] = (), lang: str = "en") -> None:
     """Runs once per pool process: quiet warnings, open the backend, import the checks' needs."""
     import signal
     import warnings
+
+    from .i18n import set_language
+
+    set_language(lang)  # the feedback this process writes
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     warnings.simplefilter("ignore")
@@ -166,9 +174,10 @@ def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str, tmp:
 
 
 def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str], device: str,
-                  gpu_share: float = 0.0) -> dict[str, t.Any]:
+                  gpu_share: float = 0.0, lang: str = "en") -> dict[str, t.Any]:
     """Grade every exercise of one student and write their outputs. Never raises for bad input."""
     from .catalog import Course
+    from .i18n import Translator
     from .intake import stage_submission
     from .results import ExerciseResult
     from .runner import run_many
@@ -197,7 +206,7 @@ def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str]
             for result in graded:
                 notes_for = [intake.fatal.get(result.exercise, ""), *intake.notes.get(result.exercise, [])]
                 result.notes = [n for n in notes_for if n]
-                results.append(result)
+                results.append(Translator(lang, course.exercise(result.exercise)).result(result))
         status = "passed" if all(r.all_passed for r in results) else "failed"
     except Exception as exc:  # a bug of ours must not lose the student: record it
         notes.append(f"Grading failed with an internal error ({type(exc).__name__}: {exc}); "
@@ -209,6 +218,8 @@ def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str]
         status = "errored"
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if lang != "en":
+        notes = [Translator(lang).text(n) for n in notes]
     data = write_student(Path(out), entry.student_id, results, notes, exercises)
     return {"student_id": entry.student_id, "status": status, "score": data["score"],
             "max_score": data["max_score"], "seconds": time.monotonic() - started}
@@ -237,6 +248,10 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
     exercises = exercises_to_grade(course, entries, options.exercises)
     backend = resolve_backend(options.backend)
     jobs = options.jobs or os.cpu_count() or 1
+    lang = options.lang or course.language
+    from .i18n import set_language
+
+    set_language(lang)  # the report and grades.csv this process writes
     from .runner import resolve_device
 
     device = resolve_device(options.device)  # "auto" -> cuda or cpu; "cuda" without a GPU: a clear error
@@ -275,12 +290,13 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
     os.chmod(tmp, 0o711)  # workers of other uids reach their own folders inside, but cannot list it
     pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_pool_init,
                                   initargs=(backend, options.fresh_workers, options.image, batch_id, tmp, device,
-                                            tuple(sorted({m for e in exercises for m in course.exercise(e).warm}))))
+                                            tuple(sorted({m for e in exercises for m in course.exercise(e).warm})), lang))
     interrupted = False
     try:
         with Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task("grading", total=len(todo), counts="")
-            futures = {pool.submit(grade_student, str(course.root), e, str(out), exercises, device, gpu_share): e
+            futures = {pool.submit(grade_student, str(course.root), e, str(out), exercises, device, gpu_share,
+                                   lang): e
                        for e in todo}
             for future in cf.as_completed(futures):
                 entry = futures[future]
@@ -293,8 +309,7 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
                 data = read_complete(out, entry.student_id, exercises)
                 if data is not None:
                     done[entry.student_id] = data
-                write_grades_csv(out, done, exercises)
-                write_report_html(out, done, exercises)
+                write_grades_csv(out, done, exercises)  # cheap; the report is written once, at the end
                 progress.update(task, advance=1, counts=f"[green]{counts['passed']} passed[/] · "
                                 f"[red]{counts['failed']} failed[/] · [yellow]{counts['errored']} errored[/]")
     except KeyboardInterrupt:
@@ -308,13 +323,11 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
         pool.shutdown(wait=True, cancel_futures=True)
         _sweep(backend, batch_id)
         shutil.rmtree(tmp, ignore_errors=True)
-    write_grades_csv(out, done, exercises)
+    write_class_outputs(out, done, exercises, course)
     if interrupted:
-        write_report_html(out, done, exercises)
         console.print(f"[yellow]Interrupted:[/] {len(done)} of {len(entries)} students have complete results in "
                       f"{out}. Run the same command with --resume to grade the rest.")
         raise SystemExit(130)
-    write_report_html(out, done, exercises)
     _print_summary(console, done, exercises, out)
     return summaries
 

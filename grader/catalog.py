@@ -95,6 +95,20 @@ class Course:
                         call_timeout=float(config.get("call_timeout", 20.0)), config=config)
 
     @property
+    def config(self) -> dict[str, t.Any]:
+        """``course.toml`` at the course's root (optional): ``language`` and ``title``."""
+        path = self.root / "course.toml"
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ExerciseConfigError(f"{path}: {exc}") from exc
+
+    @property
+    def language(self) -> str:
+        """The language the course is taught in: feedback, report and CSV headers of ``grade batch``."""
+        return str(self.config.get("language", "de"))
+
+    @property
     def has_hidden(self) -> bool:
         return (self.root / "reference").is_dir()
 

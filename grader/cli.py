@@ -212,10 +212,12 @@ def validate(ctx: click.Context, exercises: tuple[str, ...], device: str, jobs: 
 @click.option("--device", type=DEVICE, default="cpu", show_default=True)
 @click.option("--nbgrader-db", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the scores into this nbgrader gradebook (gradebook.db of the nbgrader course).")
+@click.option("--lang", type=click.Choice(LANGUAGES),
+              help="Language of feedback, report and CSV headers. Default: the course's (course.toml), German.")
 @click.pass_context
 def batch(ctx: click.Context, submissions: Path, out: Path, exercises: tuple[str, ...], backend: str,
           jobs: int | None, resume: bool, image: str | None, fresh_workers: bool, device: str,
-          nbgrader_db: Path | None) -> None:
+          nbgrader_db: Path | None, lang: str | None) -> None:
     """Grade every submission in SUBMISSIONS (one folder or .zip per student, named by student id).
 
     Inside a submission: exercise folders <name>/ and/or notebooks <name>.ipynb. Each submission is
@@ -228,6 +230,7 @@ def batch(ctx: click.Context, submissions: Path, out: Path, exercises: tuple[str
     Example:
       grade batch submissions/ --out results/ --exercise conv --jobs 4
       grade batch course/submitted --out results/ --nbgrader-db course/gradebook.db
+      grade batch submissions/ --out results/ --lang en   feedback and report in English
     """
     import shutil
 
@@ -236,7 +239,7 @@ def batch(ctx: click.Context, submissions: Path, out: Path, exercises: tuple[str
 
     course = _course(ctx)
     options = BatchOptions(out=out, exercises=exercises, backend=backend, jobs=jobs or 0, resume=resume,
-                           image=image, device=device, fresh_workers=fresh_workers)
+                           image=image, device=device, fresh_workers=fresh_workers, lang=lang or "")
     submitted = is_nbgrader_layout(submissions)
     staged = None
     if submitted is not None:

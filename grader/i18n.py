@@ -315,7 +315,8 @@ class Translator:
         """A copy of ``result`` with titles, messages and notes translated (outputs stay)."""
         if self.lang == "en":
             return result
-        checks = [replace(c, title=self.title(c.title), message=self.text(c.message)) for c in result.checks]
+        checks = [replace(c, title=self.title(c.title), message=self.text(c.message),
+                          hint=self.text(c.hint) if c.hint else "") for c in result.checks]
         return replace(result, checks=checks, notes=[self.text(n) for n in result.notes])
 
 

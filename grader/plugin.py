@@ -30,8 +30,8 @@ import pytest
 
 from .catalog import Exercise
 from .proxy import StudentPackage
-from .results import CheckResult, ExerciseResult, Outcome
-from .sandbox import Sandbox, StudentTimeout, WorkerError
+from .results import CheckResult, ExerciseResult, Kind, Outcome, hint_of
+from .sandbox import Sandbox, StudentError, StudentImportError, StudentTimeout, WorkerError
 from .scenarios import ReferencePackage, scenario_file
 from .scratch import Sources, read_sources
 from .testing import CheckFailed
@@ -186,6 +186,7 @@ class GradePlugin:
         doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip()
         hidden = exercise.reference in Path(str(item.path)).parents
         outcome, message = self._outcome(call, report)
+        kind = self._kind(outcome, call, bool(item.get_closest_marker("gate")))
         return CheckResult(
             check_id=f"{exercise.name}::{item.name}",
             title=doc.splitlines()[0] if doc else "",
@@ -197,7 +198,30 @@ class GradePlugin:
             visibility="after_published" if hidden else "visible",
             duration=report.duration,
             files=self._artifacts.pop(item.nodeid).written if item.nodeid in self._artifacts else [],
+            kind=kind,
+            hint=hint_of(message) if kind == "wrong" else "",
         )
+
+    @staticmethod
+    def _kind(outcome: Outcome, call: pytest.CallInfo[None], gate: bool) -> Kind:
+        """Why the check did not pass, from the exception it raised here (never from the worker's word).
+
+        A gate (a from-scratch rule) that fails on its own terms is a ``rule`` violation; one that
+        fails because the package did not import or the worker died says that instead.
+        """
+        if outcome in ("passed", "skipped"):
+            return ""
+        exc = call.excinfo.value if call.excinfo is not None else None
+        if outcome == "timeout":
+            return "timeout"
+        if isinstance(exc, StudentImportError):
+            return "import"
+        if isinstance(exc, StudentError):
+            return "exception"
+        if isinstance(exc, WorkerError):
+            return "crash"
+        # a wrong result, or one the check could not use (a crafted object, a wrong type)
+        return "rule" if gate else "wrong"
 
     @staticmethod
     def _outcome(call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[Outcome, str]:

@@ -129,6 +129,8 @@ def make_release(course: Course, out: Path, exercises: t.Sequence[str] = (), zip
             notebook.write_text(stub_notebook_text(ex), encoding="utf-8")
         shutil.copytree(Path(__file__).resolve().parent, out / "grader", ignore=_IGNORE)
         pins = _pins(course)
+        if (course.root / "course.toml").is_file():
+            shutil.copy(course.root / "course.toml", out / "course.toml")
         (out / "pyproject.toml").write_text(_pyproject(course, pins), encoding="utf-8")
         (out / "Makefile").write_text(_MAKEFILE.format(cpu_index=CPU_INDEX, torch=pins.get("torch", ""),
                                                        torchvision=pins.get("torchvision", "")), encoding="utf-8")

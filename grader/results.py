@@ -5,12 +5,34 @@ Nothing here is ever received from a worker; report writers only read these reco
 
 from __future__ import annotations
 
+import re
 import typing as t
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["CheckResult", "ExerciseResult", "Outcome", "gradescope"]
+__all__ = ["CheckResult", "ExerciseResult", "Outcome", "Kind", "KINDS", "gradescope", "hint_of"]
 
 Outcome = t.Literal["passed", "failed", "error", "timeout", "skipped"]
+#: Why a check did not pass, for the class report's "failures by kind" (empty when it passed).
+Kind = t.Literal["", "wrong", "exception", "import", "timeout", "crash", "rule", "missing"]
+#: Every failure kind with the English label the report shows (translated with ``_()``).
+KINDS: dict[str, str] = {
+    "wrong": "wrong values",
+    "exception": "exceptions",
+    "import": "import errors",
+    "timeout": "timeouts",
+    "crash": "crashes",
+    "rule": "from-scratch violations",
+    "missing": "not submitted",
+}
+
+_HINT = re.compile(r"It looks like (.+?)\.(?:\s|$)")
+
+
+def hint_of(message: str) -> str:
+    """The known mistake a failing check names ("It looks like <hint>."), or "" when it names none."""
+    head = message.split("\nIn your code:\n", 1)[0]  # never a line of the student's traceback
+    found = _HINT.search(head)
+    return found.group(1).strip() if found else ""
 
 
 @t.final
@@ -36,6 +58,10 @@ class CheckResult:
     duration: float = 0.0
     #: Files the check wrote for the student to look at (a picture of their model's predictions).
     files: list[str] = field(default_factory=list)
+    #: Why it did not pass (:data:`KINDS`), decided here from the exception the check raised.
+    kind: Kind = ""
+    #: The known mistake the message names (:func:`hint_of`), for the class report's ranking.
+    hint: str = ""
 
     @property
     def passed(self) -> bool:
@@ -76,9 +102,13 @@ def gradescope(results: t.Sequence[ExerciseResult], output: str = "") -> dict[st
     """Gradescope's ``results.json`` for one student (all their graded exercises)."""
     tests = []
     for result in results:
-        for note in result.notes:
+        for note in result.notes:  # no checks ran: the exercise was not submitted or could not be used
+            kind = "" if result.checks else "missing"
             tests.append({"name": f"{result.exercise}: submission", "score": 0.0, "max_score": 0.0,
-                          "status": "failed", "output": note, "visibility": "visible"})
+                          "status": "failed", "output": note, "visibility": "visible",
+                          "tags": [kind] if kind else [],
+                          "extra_data": {"check_id": f"{result.exercise}::submission", "outcome": "error",
+                                         "kind": kind, "hint": "", "duration": 0.0}})
         for c in result.checks:
             text = c.message
             if c.files:
@@ -89,7 +119,9 @@ def gradescope(results: t.Sequence[ExerciseResult], output: str = "") -> dict[st
                           "score": c.score, "max_score": c.max_score,
                           "status": "passed" if c.outcome in ("passed", "skipped") else "failed",
                           "output": text, "visibility": c.visibility,
-                          "extra_data": {"outcome": c.outcome, "duration": round(c.duration, 4)}})
+                          "tags": [t_ for t_ in (c.kind, c.function.split("::", 1)[-1]) if t_],
+                          "extra_data": {"check_id": c.check_id, "outcome": c.outcome, "kind": c.kind,
+                                         "hint": c.hint, "duration": round(c.duration, 4)}})
     return {"score": sum(r.score for r in results), "max_score": sum(r.max_score for r in results),
             "execution_time": round(sum(r.duration for r in results), 3),
             "output": output, "tests": tests}

@@ -1,0 +1,30 @@
+"""The instructor's view of a graded class: feedback pages, the class report, copy detection, exports.
+
+Everything here only *reads* results (``DIR/<student>/results.json``, written in the trusted
+process) and writes files with :func:`grader.atomic.atomic_write`. It never imports student code
+and never runs it; student text (prints, exception messages) is escaped by :mod:`.safe_text`
+before it reaches Markdown, HTML or a terminal. May import: ``grader.results``, ``grader.i18n``,
+``grader.catalog``, ``grader.atomic``; nothing of the sandbox.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from pathlib import Path
+
+if t.TYPE_CHECKING:
+    from ..catalog import Course
+
+__all__ = ["write_class_outputs"]
+
+
+def write_class_outputs(out: Path, rows: t.Mapping[str, dict[str, t.Any]], exercises: t.Sequence[str],
+                        course: "Course | None" = None) -> None:
+    """Every file about the whole class, from the students' results.json data (``rows``)."""
+    from . import class_report, exports, similarity
+
+    exports.write_grades_csv(out, rows, exercises)
+    exports.write_junit(out, rows, exercises)
+    exports.write_moodle_csv(out, rows, exercises)
+    pairs = similarity.find_similar(out, list(rows), exercises, course)
+    class_report.write_report_html(out, rows, exercises, course, similar=pairs)
