@@ -6,7 +6,6 @@ batch also runs on the local backend.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -23,6 +22,7 @@ import nbformat
 import pytest
 
 from conftest import HOSTILE, REPO
+from grader.reports.exports import read_grades_csv
 
 HOSTILE_BATCH = Path(__file__).resolve().parent / "hostile_batch"
 GRADE = [sys.executable, "-m", "grader.cli"]
@@ -107,7 +107,7 @@ def check_batch_outputs(subs: Path, out: Path, proc: subprocess.CompletedProcess
     assert set(got) == students, students ^ set(got)
     for data in got.values():
         assert {"score", "max_score", "tests"} <= set(data) and data["extra_data"]["complete"]
-    rows = list(csv.DictReader((out / "grades.csv").open()))
+    rows = read_grades_csv(out / "grades.csv")
     assert sorted(r["student_id"] for r in rows) == sorted(students)
     assert (out / "report.html").is_file() and all((out / s / "feedback.md").is_file() for s in students)
     full = got["alice"]["max_score"]
@@ -186,7 +186,7 @@ def test_sigkill_mid_batch_then_resume_loses_and_duplicates_nothing(tmp_path):
     assert all(d["score"] == d["max_score"] > 0 for d in after.values())
     for name, mtime in before.items():  # graded once, not again
         assert (out / name / "results.json").stat().st_mtime_ns == mtime
-    rows = list(csv.DictReader((out / "grades.csv").open()))
+    rows = read_grades_csv(out / "grades.csv")
     assert sorted(r["student_id"] for r in rows) == [f"s{i}" for i in range(6)]
     assert not list(out.glob("*/.results.json.*")), "no half-written files"
 

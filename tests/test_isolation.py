@@ -10,7 +10,6 @@ the same scores. The batch runs as whoever runs the tests; as root a second one 
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -27,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, TEST_LIMITS
+from grader.reports.exports import read_grades_csv
 
 ISOLATION = Path(__file__).resolve().parent / "hostile_isolation"
 GRADE = [sys.executable, "-m", "grader.cli", "--course", str(REPO), "batch"]
@@ -116,7 +116,7 @@ def results(out: Path) -> dict[str, dict]:
 
 
 def grades(out: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader((out / "grades.csv").open()))
+    return read_grades_csv(out / "grades.csv")
 
 
 def _torch_baseline() -> int:
