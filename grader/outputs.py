@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .atomic import atomic_write
 from .i18n import language
-from .reports.feedback import feedback_markdown
+from .reports.feedback import feedback_html, feedback_markdown
 from .results import ExerciseResult, gradescope
 
 __all__ = ["write_student", "read_complete", "atomic_write", "remove_partial_writes"]
@@ -36,9 +36,10 @@ def remove_partial_writes(out: Path) -> int:
 
 def write_student(out: Path, student_id: str, results: t.Sequence[ExerciseResult], notes: t.Sequence[str],
                   exercises: t.Sequence[str]) -> dict[str, t.Any]:
-    """Write feedback.md, then results.json (last: its presence marks the student complete)."""
+    """Write feedback.md, feedback.html, then results.json (last: its presence marks the student complete)."""
     folder = out / student_id
     atomic_write(folder / "feedback.md", feedback_markdown(student_id, results, notes, folder))
+    atomic_write(folder / "feedback.html", feedback_html(student_id, results, notes, folder))
     data = gradescope(results, output="\n".join(notes))
     data["extra_data"] = {"student_id": student_id, "exercises": list(exercises), "complete": True,
                           "per_exercise": {r.exercise: [r.score, r.max_score] for r in results},

@@ -27,6 +27,7 @@ def check_all(course: Course, submission: Path | None, *, hidden: bool, device: 
 
     from .errors import GradeError, SubmissionNotFound
     from .i18n import Translator
+    from .reports.safe_text import terminal
     from .sandbox import Sandbox
 
     exercises = [ex for ex in course.exercises().values() if ex.check_files(False)]
@@ -50,7 +51,7 @@ def check_all(course: Course, submission: Path | None, *, hidden: bool, device: 
             shutil.rmtree(staged, ignore_errors=True)
     results = [Translator(lang, ex).result(r) for ex, r in zip(exercises, results)]
     for note in notes:
-        click.echo(Translator(lang).text(note), err=True)
+        click.echo(terminal(Translator(lang).text(note)), err=True)
     if as_json:
         from .results import gradescope
 
@@ -98,12 +99,15 @@ def gather_submission(course: Course, root: Path, exercises: t.Sequence[Exercise
 
 
 def _first_problem(result: ExerciseResult) -> str:
+    """The first line of the first note or failing check's message, free of escape sequences (student text)."""
+    from .reports.safe_text import terminal
+
     for note in result.notes:
-        return note.splitlines()[0]
+        return terminal(note).split("\n")[0]
     for check in result.checks:
         if check.outcome not in ("passed", "skipped"):
-            line = (check.message or "").splitlines()[0] if check.message else ""
-            return f"{check.check_id.split('::', 1)[-1]}: {line}"[:200]
+            line = terminal(check.message).split("\n")[0] if check.message else ""
+            return f"{terminal(check.check_id.split('::', 1)[-1])}: {line}"[:200]
     return ""
 
 
