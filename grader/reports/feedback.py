@@ -84,7 +84,8 @@ def _md_notes(notes: t.Sequence[str]) -> list[str]:
 def _md_file(path: str, folder: Path | None) -> str:
     name = safe_text.md_inline(Path(path).name)
     inside = _inside(path, folder)
-    shown = f"[{name}](<{_relative_url(inside, folder)}>)" if inside is not None and folder is not None else name
+    linked = inside is not None and folder is not None and inside.is_file()
+    shown = f"[{name}](<{_relative_url(inside, folder)}>)" if linked else name  # type: ignore[arg-type]
     return _("Written for you: {path}").format(path=shown)
 
 
