@@ -82,11 +82,12 @@ def _md_notes(notes: t.Sequence[str]) -> list[str]:
 
 
 def _md_file(path: str, folder: Path | None) -> str:
+    """"Written for you: NAME", a relative link only to a file inside the student's folder."""
     name = safe_text.md_inline(Path(path).name)
     inside = _inside(path, folder)
-    linked = inside is not None and folder is not None and inside.is_file()
-    shown = f"[{name}](<{_relative_url(inside, folder)}>)" if linked else name  # type: ignore[arg-type]
-    return _("Written for you: {path}").format(path=shown)
+    if inside is not None and folder is not None and inside.is_file():
+        name = f"[{name}](<{_relative_url(inside, folder)}>)"
+    return _("Written for you: {path}").format(path=name)
 
 
 def _md_check(c: CheckResult, folder: Path | None) -> list[str]:
