@@ -1,6 +1,7 @@
 # The two commands of the README. Each sets up .venv when it is missing.
 #   make test   install, then run the platform's own tests (Docker ones included when an engine runs;
-#               the local backend's isolation tests need bubblewrap, installed here when we are root)
+#               the local backend's isolation tests need bubblewrap, the browser tests Chromium: both
+#               installed here when we are root)
 #   make demo   install, then grade the bundled sample submissions
 SHELL  := /bin/bash
 .SHELLFLAGS := -o pipefail -c
@@ -10,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.dev-installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: test demo install dev docker bwrap validate bench clean
+.PHONY: test demo install dev docker bwrap browser validate bench clean
 
 install: $(STAMP)
 
@@ -34,7 +35,11 @@ docker:
 bwrap:
 	@bash scripts/ensure-bwrap.sh || echo "bubblewrap is not available: the local backend falls back (README: Security)."
 
-test: install dev docker bwrap
+# Debian's headless Chromium + chromedriver for the browser tests of report.html and feedback.html.
+browser:
+	@bash scripts/ensure-chromium.sh || echo "Chromium is not available: the browser tests will be skipped."
+
+test: install dev docker bwrap browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 demo: install docker bwrap
