@@ -110,7 +110,7 @@ def test_markdown_keeps_no_escape_sequence():
                                    "---", "***", "___", "<script>alert(1)</script>", "[a](http://evil)",
                                    "![a](http://evil/x.png)", "<http://evil/>", "&amp; &#60;", "`code`", "*em* _em_",
                                    "a\\*b\\", "~~~", "~~strike~~", "| a | b |", "   - indented", "line\nbreak",
-                                   "conv::test_bias[seed=1]"])
+                                   "conv::test_bias[seed=1]", "snake_case_name", "a__b__c", "_x_", "é_ü_", "__init__"])
 def test_inline_values_render_as_their_text(value):
     renderer = MarkdownIt("commonmark")
     text = safe_text.one_line(value)

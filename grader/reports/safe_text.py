@@ -44,7 +44,10 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u
 _BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 #: Characters that can open or close an inline Markdown construct (emphasis, code, links, images,
 #: autolinks, raw HTML, entities, GFM strikethrough and tables), escaped wherever they are.
-_INLINE = re.compile(r"([\\`*_\[\]<>!&~|#])")
+_INLINE = re.compile(r"([\\`*\[\]<>!&~|#])")
+#: An underscore between two letters or digits can neither open nor close emphasis (CommonMark 6.2),
+#: so ``test_bias`` stays readable in the raw file; every other underscore is escaped.
+_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 #: Markers that start a block when they come first on a line and are not escaped above: list
 #: bullets, setext underlines and thematic breaks ("-", "+", "="), ordered list numbers ("1." or "1)").
 _BLOCK_START = re.compile(r"^([+\-=]|\d{1,9}(?=[.)]))")
@@ -64,7 +67,7 @@ def one_line(text: str) -> str:
 
 def md_inline(text: str) -> str:
     """A one-line value that renders as exactly its text in CommonMark (no emphasis, link, HTML, ...)."""
-    value = _INLINE.sub(r"\\\1", one_line(text))
+    value = _UNDERSCORE.sub(r"\\_", _INLINE.sub(r"\\\1", one_line(text)))
     match = _BLOCK_START.match(value)
     if match:
         end = match.end()
