@@ -34,6 +34,7 @@ def cli(ctx: click.Context, course: Path | None) -> None:
     Instructors:  grade check conv --submission SUBMISSION --hidden
                   grade validate        solutions pass, stubs fail, mutants are caught
                   grade batch SUBMISSIONS --out results/
+                  grade similarity results/   copy detection
 
     Student code always runs in a separate, resource-limited worker process; the checks and the
     grade are computed in this process, which never runs student code.
@@ -83,9 +84,10 @@ def _notebook_root(notebook: Path, exercise: Exercise, ctx: click.Context) -> Pa
     ctx.call_on_close(lambda: shutil.rmtree(root, ignore_errors=True))
     write_notebook_package(converted, root / exercise.name, exercise.name)
     from .i18n import translate_text
+    from .reports.safe_text import terminal
 
-    for note in converted.notes:
-        click.echo(translate_text(note), err=True)
+    for note in converted.notes:  # notes quote the notebook's lines: student text
+        click.echo(terminal(translate_text(note)), err=True)
     return root
 
 
@@ -253,6 +255,107 @@ def batch(ctx: click.Context, submissions: Path, out: Path, exercises: tuple[str
             click.echo(f"nbgrader: {note}", err=True)
         click.echo(f"Scores written to the nbgrader gradebook {nbgrader_db}.")
     ctx.exit(0 if all(s["status"] != "errored" for s in summaries) else 1)
+
+
+@cli.command()
+@click.argument("results_dir", metavar="RESULTS_DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), metavar="X",
+              help="Flag a pair when this share (0..1) of one student's code is found in the other's. "
+                   "Default: 0.5 (independent solutions share at most ~0.15, disguised copies 0.77 and more).")
+@click.option("--exercise", "exercises", multiple=True, metavar="NAME",
+              help="Compare only this exercise (repeatable). Default: every exercise with code in RESULTS_DIR.")
+@click.option("--lang", type=click.Choice(LANGUAGES), help="Language of the table and the page. Default: the course's.")
+@click.pass_context
+def similarity(ctx: click.Context, results_dir: Path, threshold: float | None, exercises: tuple[str, ...],
+               lang: str | None) -> None:
+    """Find students who handed in the same code: copy detection over a graded batch.
+
+    `grade batch` keeps the code it graded in RESULTS_DIR/<student>/code/<exercise>.py (notebooks
+    as their code cells). Every pair of students is compared per exercise with copydetect
+    (winnowed fingerprints of the token stream): renamed variables, reordered functions and
+    rewritten comments do not hide a copy, and the code the stub gives everybody never counts.
+    Prints the flagged pairs, most similar first, and writes RESULTS_DIR/similarity.html with
+    each pair side by side and the shared code marked. A flagged pair is a reason to look at the
+    code, not proof of copying. Needs the course (for the stubs): run it in the course folder or
+    pass --course.
+
+    \b
+    Example:
+      grade batch submissions/ --out results/ --exercise conv
+      grade similarity results/                       every exercise graded
+      grade similarity results/ --exercise conv --threshold 0.7
+    """
+    from .i18n import set_language
+    from .reports import similarity as sim
+
+    course = _course(ctx)
+    set_language(lang or course.language)
+    if not results_dir.is_dir():
+        raise GradeError(f"{results_dir} is not a folder of results (grade batch --out).")
+    students, found = sim.snapshot_index(results_dir)
+    for name in exercises:
+        course.exercise(name)  # a clear error for an unknown name
+    chosen = list(exercises) or [name for name in found if name in course.exercises()]
+    if not students:
+        raise GradeError(f"{results_dir} holds no code snapshots (<student>/code/<exercise>.py); "
+                         "grade the submissions with grade batch first.")
+    pairs = sim.find_similar(results_dir, students, chosen, course,
+                             threshold=sim.THRESHOLD if threshold is None else threshold)
+    console = _console()
+    if pairs:
+        console.print(sim.pairs_table(pairs))
+    else:
+        console.print(sim.no_pairs_text(len(students), chosen), markup=False, highlight=False)
+    page = sim.write_similarity_html(results_dir, pairs)
+    console.print(f"{page}", markup=False, highlight=False)
+
+
+@cli.command("report")
+@click.argument("results_dir", metavar="RESULTS_DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(LANGUAGES),
+              help="Language of the report and the CSV headers. Default: the language the results were "
+                   "written in (else the course's).")
+@click.option("--exercise", "exercises", multiple=True, metavar="NAME",
+              help="Report on this exercise (repeatable). Default: the exercises most students were graded on.")
+@click.pass_context
+def report_cmd(ctx: click.Context, results_dir: Path, lang: str | None, exercises: tuple[str, ...]) -> None:
+    """Rewrite the class files of RESULTS_DIR (report.html, grades.csv, grades-moodle.csv, junit.xml)
+    from the RESULTS_DIR/<student>/results.json files that `grade batch --out RESULTS_DIR` wrote.
+    Nothing is graded again and no student code runs.
+
+    Use it after changing something by hand (a student's results.json re-graded alone, a student
+    folder removed), for a report in the other language, or to look at a batch that is still
+    running or was killed. Students without a complete results.json (missing, unreadable, or
+    without one of the exercises) are listed and left out of the class files.
+
+    \b
+    Example:
+      grade report results/                 report.html in the results' language
+      grade report results/ --lang en       the same report in English
+      grade report results/ --exercise conv only the conv exercise
+    The hints and messages inside the results stay in the language they were graded in.
+    """
+    from .errors import CourseNotFound
+    from .i18n import set_language
+    from .reports import write_class_outputs
+    from .reports.class_report import read_results
+
+    try:
+        course: Course | None = _course(ctx)
+    except CourseNotFound:
+        course = None  # a results folder copied away from the course: titles are left out
+    from .reports.safe_text import one_line
+
+    found = read_results(results_dir, exercises)
+    if not found.rows and not found.missing:
+        raise GradeError(f"{results_dir} holds no student folders with a results.json (written by grade batch --out).")
+    set_language(lang or found.language or (course.language if course is not None else "de"))
+    write_class_outputs(results_dir, found.rows, found.exercises, course)
+    click.echo(f"{len(found.rows)} student(s) with complete results · exercises: "
+               f"{', '.join(found.exercises) or '-'}")
+    if found.missing:
+        click.echo(f"Without complete results (left out): {', '.join(one_line(m) for m in found.missing)}")
+    click.echo(f"Wrote {results_dir / 'report.html'}, grades.csv, grades-moodle.csv and junit.xml.")
 
 
 @cli.command("export-nbgrader")

@@ -92,8 +92,10 @@ def build_submissions(root: Path, hostile: list[str]) -> Path:
 
 
 def run_batch(subs: Path, out: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """The batch in English (the course's own language, German, is the default), so messages can be read here."""
     return subprocess.run([*GRADE, "--course", str(REPO), "batch", str(subs), "--out", str(out),
-                           "--exercise", "conv", *args], capture_output=True, text=True, timeout=timeout)
+                           "--exercise", "conv", "--lang", "en", *args], capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def results(out: Path) -> dict[str, dict]:
@@ -184,6 +186,8 @@ def test_sigkill_mid_batch_then_resume_loses_and_duplicates_nothing(tmp_path):
     after = results(out)
     assert sorted(after) == [f"s{i}" for i in range(6)]
     assert all(d["score"] == d["max_score"] > 0 for d in after.values())
+    assert all(d["extra_data"]["language"] == "de" for d in after.values()), "the course's language by default"
+    assert "Rückmeldung" in (out / "s5" / "feedback.md").read_text()
     for name, mtime in before.items():  # graded once, not again
         assert (out / name / "results.json").stat().st_mtime_ns == mtime
     rows = read_grades_csv(out / "grades.csv")

@@ -29,7 +29,7 @@ from conftest import REPO, TEST_LIMITS
 from grader.reports.exports import read_grades_csv
 
 ISOLATION = Path(__file__).resolve().parent / "hostile_isolation"
-GRADE = [sys.executable, "-m", "grader.cli", "--course", str(REPO), "batch"]
+GRADE = [sys.executable, "-m", "grader.cli", "--course", str(REPO), "batch", "--lang", "en"]
 #: Graded in this order in one job slot (names sort so): find_leftovers after leave_files.
 CASES = ["run_solution", "read_reference", "other_students", "leave_files", "find_leftovers", "uses_fastai",
          "attack_server", "flood"]
