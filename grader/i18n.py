@@ -332,7 +332,7 @@ def _catalog(translations: gettext.NullTranslations) -> dict[str, str]:
 #: German catalog entry for every message these modules can produce.
 MESSAGE_MODULES = ("sandbox.py", "testing.py", "plugin.py", "proxy.py", "scenarios.py", "runner.py",
                    "notebooks.py", "report.py", "summary.py", "catalog.py", "cli.py", "reports/exports.py",
-                   "reports/feedback.py")
+                   "reports/feedback.py", "reports/similarity.py", "reports/class_report.py")
 #: Calls whose string arguments are messages a student may read.
 MESSAGE_CALLS = {"fail", "skip", "CheckFailed", "StudentTimeout", "WorkerCrashed", "BadReply", "GradeError",
                  "ExerciseNotFound", "SubmissionNotFound", "CourseNotFound", "ExerciseConfigError",

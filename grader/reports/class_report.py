@@ -1,42 +1,381 @@
-"""``DIR/report.html``: the class at a glance (self-contained, renders offline)."""
+"""``DIR/report.html``: the class at a glance, one self-contained page an instructor opens offline.
+
+What it shows, from the students' ``results.json`` data only: per exercise the score distribution,
+the time grading took and a students x checks heatmap; the known mistakes ranked by how many
+students made them; failures by kind; a table of students linking to their ``feedback.html``; and
+the pairs copy detection found.
+
+Libraries: the page is rendered by **Jinja2 with autoescape on** (``templates/report.html.j2``),
+so every value from the results (student ids, check names, hints) is escaped by markupsafe unless
+it is one of our own plots; student ids in links are also percent-quoted. The plots are drawn by
+**matplotlib** as inline SVG (:mod:`.plots` says why). Both are installed already (Jinja2 comes
+with torch, matplotlib with fastai) and neither needs a browser, a server or the network: the
+page has its CSS inline, no script and a Content-Security-Policy that loads nothing remote.
+Labels go through :func:`grader.i18n._`, in the language the batch set.
+"""
 
 from __future__ import annotations
 
-import html
+import json
+import statistics
 import typing as t
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from ..atomic import atomic_write
+from ..i18n import _, language
+from ..results import KINDS
+from . import plots, safe_text
 
 if t.TYPE_CHECKING:
     from ..catalog import Course
 
-__all__ = ["write_report_html"]
+__all__ = ["write_report_html", "report_html", "summarize", "ClassSummary", "ExerciseSummary", "Mistake",
+           "read_results", "ResultsDir"]
+
+_NOT_RUN = ("passed", "skipped")
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass
+class ExerciseSummary:
+    """One exercise across the class."""
+
+    name: str
+    #: The students who submitted it (in the report's order), their points and the seconds grading took.
+    students: list[str] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    max_score: float = 0.0
+    #: Check functions (``test_bias`` for ``conv::test_bias[seed=1]``), in the order they ran.
+    checks: list[str] = field(default_factory=list)
+    #: ``states[check][student]``: an index into :data:`plots.CELL_STATES`, one column per report student.
+    states: list[list[int]] = field(default_factory=list)
+    #: Students for whom it was not submitted at all.
+    missing: int = 0
+
+
+@dataclass
+class Mistake:
+    """A known mistake (a check's hint) and who made it."""
+
+    exercise: str
+    hint: str
+    #: Distinct (student, check function) pairs that named it: the ranking's count.
+    count: int
+    students: int
+    checks: list[str]
+
+
+@dataclass
+class ClassSummary:
+    students: list[str]
+    exercises: list[ExerciseSummary]
+    mistakes: list[Mistake]
+    #: Failed checks by ``(exercise, kind)``, and the students with at least one failure of a kind.
+    kinds: dict[tuple[str, str], int]
+    kind_students: dict[str, int]
+
+
+def _fields(test: t.Mapping[str, t.Any]) -> tuple[str, str, str, str]:
+    """``(check_id, outcome, kind, hint)`` of one entry of ``tests`` (older results lack kind and hint)."""
+    extra = test.get("extra_data")
+    if not isinstance(extra, dict):
+        extra = {}
+    check_id = str(extra.get("check_id") or str(test.get("name", "")).split(" — ")[0])
+    outcome = str(extra.get("outcome") or ("passed" if test.get("status") == "passed" else "failed"))
+    return check_id, outcome, str(extra.get("kind") or ""), str(extra.get("hint") or "")
+
+
+def _pair(value: t.Any) -> tuple[float, float] | None:
+    try:
+        return float(value[0]), float(value[1])
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+
+
+def summarize(rows: t.Mapping[str, dict[str, t.Any]], exercises: t.Sequence[str]) -> ClassSummary:
+    """Everything the report shows, counted from the results.json data (no rendering here)."""
+    students = sorted(rows)
+    summaries = {e: ExerciseSummary(e) for e in exercises}
+    outcomes: dict[str, dict[str, dict[str, Counter[str]]]] = {e: defaultdict(dict) for e in exercises}
+    mistakes: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+    mistake_checks: dict[tuple[str, str], list[str]] = defaultdict(list)
+    kinds: Counter[tuple[str, str]] = Counter()
+    kind_students: dict[str, set[str]] = defaultdict(set)
+    for student in students:
+        data = rows[student]
+        extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
+        per, seconds = extra.get("per_exercise") or {}, extra.get("seconds") or {}
+        absent = set()
+        for test in data.get("tests") or []:
+            if not isinstance(test, dict):
+                continue
+            check_id, outcome, kind, hint = _fields(test)
+            exercise, _sep, name = check_id.partition("::")
+            if exercise not in summaries:
+                continue
+            function = name.split("[", 1)[0]
+            if outcome not in _NOT_RUN:
+                if kind:
+                    kinds[(exercise, kind)] += 1
+                    kind_students[kind].add(student)
+                if kind == "missing" and exercise not in absent:
+                    summaries[exercise].missing += 1
+                    absent.add(exercise)
+                if hint:
+                    mistakes[(exercise, hint)].add((student, function))
+                    if function not in mistake_checks[(exercise, hint)]:
+                        mistake_checks[(exercise, hint)].append(function)
+            if function != "submission":  # the entry for a note about the whole exercise, not a check
+                outcomes[exercise][function].setdefault(student, Counter())[outcome] += 1
+        for exercise, summary in summaries.items():
+            pair = _pair(per.get(exercise)) if isinstance(per, dict) else None
+            if pair is None or exercise in absent:  # not submitted: not a score of 0 the exercise earned
+                continue
+            summary.students.append(student)
+            summary.scores.append(pair[0])
+            summary.max_score = max(summary.max_score, pair[1])
+            try:
+                summary.seconds.append(float(seconds.get(exercise, 0.0)) if isinstance(seconds, dict) else 0.0)
+            except (TypeError, ValueError):
+                summary.seconds.append(0.0)
+    for exercise, summary in summaries.items():
+        summary.checks = list(outcomes[exercise])
+        summary.states = [[_state(outcomes[exercise][check].get(s)) for s in students] for check in summary.checks]
+    ranked = sorted(mistakes.items(), key=lambda kv: (-len(kv[1]), -len({s for s, _f in kv[1]}),
+                                                       list(exercises).index(kv[0][0]), kv[0][1]))
+    return ClassSummary(
+        students=students, exercises=list(summaries.values()),
+        mistakes=[Mistake(e, h, len(pairs), len({s for s, _f in pairs}), mistake_checks[(e, h)])
+                  for (e, h), pairs in ranked],
+        kinds=dict(kinds), kind_students={k: len(v) for k, v in kind_students.items()})
+
+
+def _state(counts: Counter[str] | None) -> int:
+    """A heatmap cell: every parameter set of the check passed, some, none, all skipped, or no result."""
+    if not counts:
+        return plots.CELL_STATES.index("none")
+    passed, failed = counts["passed"], sum(n for o, n in counts.items() if o not in _NOT_RUN)
+    state = ("partly" if passed else "failed") if failed else "passed" if passed else "skipped"
+    return plots.CELL_STATES.index(state)
+
+
+def _num(value: float, digits: int = 1) -> str:
+    """A number the way the report's language writes it (``7,5`` in German)."""
+    shown = f"{round(value, digits):g}"
+    return shown.replace(".", ",") if language() == "de" else shown
+
+
+def _percent(part: float, whole: float) -> str:
+    if whole <= 0:
+        return "–"
+    return f"{_num(100 * part / whole, 0)} %" if language() == "de" else f"{_num(100 * part / whole, 0)}%"
+
+
+def _band(part: float, whole: float) -> str:
+    """CSS class of a score cell: none, low, mid, high, full."""
+    if whole <= 0:
+        return "na"
+    share = part / whole
+    return "full" if share >= 0.999 else "high" if share >= 0.8 else "mid" if share >= 0.5 else \
+        "low" if share > 0 else "zero"
+
+
+def _title(course: "Course | None", exercise: str) -> str:
+    if course is None:
+        return ""
+    try:
+        found = course.exercise(exercise)
+    except Exception:  # noqa: BLE001 - a results folder may name an exercise this course lacks
+        return ""
+    return (found.title_de or found.title) if language() == "de" else found.title
+
+
+def _labels() -> dict[str, str]:
+    """Every fixed string of the page, in the current language."""
+    return {
+        "title": _("Class report"), "contents": _("Contents"), "overview": _("Overview"),
+        "exercises": _("Exercises"), "exercise": _("Exercise"), "students": _("Students"),
+        "student": _("Student"), "total": _("Total"), "mean": _("Mean"), "median": _("Median"),
+        "full_marks": _("Full marks"), "zero_points": _("Zero points"), "not_submitted": _("Not submitted"),
+        "median_time": _("Median time"), "slowest": _("Slowest"), "points": _("Points"),
+        "mistakes": _("Known mistakes"), "mistake": _("Mistake"), "checks": _("Checks"),
+        "times": _("Times named"), "kinds": _("Failures by kind"), "kind": _("Kind"),
+        "failed_checks": _("Failed checks"), "table": _("Students and scores"), "feedback": _("feedback"),
+        "similarity": _("Copy detection"), "no_pairs": _("No similar pairs were found."),
+        "no_students": _("No complete results yet: no student to show."),
+        "no_checks": _("No check of this exercise ran for any student."),
+        "no_mistakes": _("No check named a known mistake."), "no_failures": _("No check failed."),
+        "heatmap": _("Checks by student"), "score_dist": _("Score distribution"),
+        "time_dist": _("Seconds of grading"),
+        "students_numbered": _("Students (numbered as in the table of students)"),
+        "mistakes_intro": _("A known mistake counts once per student and check function that named it."),
+        "kinds_intro": _("Each check that did not pass, by why it did not pass."),
+        "heatmap_intro": _("One row per check function, one column per student; a check with several "
+                           "parameter sets is partly passed when only some of them passed."),
+        "passed": _("passed"), "partly": _("partly passed"), "failed": _("failed"), "skipped": _("skipped"),
+        "none": _("no result"), "submitted": _("Submitted"), "more": _("more"),
+        "max_points": _("Max. points"),
+    }
+
+
+def _similarity_html(pairs: t.Sequence[t.Any]) -> str | None:
+    """What :mod:`.similarity` renders for the pairs, or None when it renders nothing (yet)."""
+    from markupsafe import Markup
+
+    from . import similarity
+
+    render = getattr(similarity, "pairs_html", None)
+    if not callable(render):
+        return None
+    shown = str(render(list(pairs)))  # pairs_html escapes what it shows; its fields are its own business
+    return Markup(shown) if shown.strip() else None
+
+
+#: Known mistakes shown; the rest are counted in one line.
+MAX_MISTAKES = 60
+
+
+def report_html(rows: t.Mapping[str, dict[str, t.Any]], exercises: t.Sequence[str],
+                course: "Course | None" = None, similar: t.Sequence[t.Any] = ()) -> str:
+    """The page as a string (see :func:`write_report_html`)."""
+    import jinja2
+    from markupsafe import Markup
+
+    summary = summarize(rows, exercises)
+    labels = _labels()
+    kind_labels = {k: _(v) for k, v in KINDS.items()}
+    kind_labels.update({k: safe_text.one_line(k) for _e, k in summary.kinds if k not in kind_labels})
+    named = summary.students if len(summary.students) <= 40 else None
+    plotter = plots.Plotter()
+    sections = []
+    for index, ex in enumerate(summary.exercises, 1):
+        full = sum(1 for s in ex.scores if ex.max_score > 0 and s >= ex.max_score - 1e-9)
+        row = {"anchor": f"ex-{index}", "name": safe_text.one_line(ex.name), "title": _title(course, ex.name),
+               "submitted": len(ex.students), "missing": ex.missing, "full": full,
+               "zero": sum(1 for s in ex.scores if s <= 0), "max": _num(ex.max_score),
+               "mean": _num(statistics.fmean(ex.scores)) if ex.scores else "–",
+               "median": _num(statistics.median(ex.scores)) if ex.scores else "–",
+               "median_time": _num(statistics.median(ex.seconds)) + " s" if ex.seconds else "–",
+               "slowest": _num(max(ex.seconds)) + " s" if ex.seconds else "–",
+               "distribution": "", "heatmap": ""}
+        if ex.students:
+            row["distribution"] = Markup(plotter.distribution(
+                f"dist{index}", ex.scores, ex.max_score, ex.seconds,
+                label=f"{ex.name}: {labels['score_dist']} · {labels['time_dist']}", score_label=labels["points"],
+                time_label=labels["time_dist"], students_label=labels["students"]))
+        if ex.checks and summary.students:
+            row["heatmap"] = Markup(plotter.heatmap(
+                f"heat{index}", ex.states, ex.checks, named, label=f"{ex.name}: {labels['heatmap']}",
+                students_label=labels["students"] if named else labels["students_numbered"]))
+        sections.append(row)
+    kinds_shown = [k for k in kind_labels if any(summary.kinds.get((e, k)) for e in exercises)]
+    kinds_plot = Markup(plotter.kinds("kinds", list(exercises), summary.kinds,
+                                      {k: kind_labels[k] for k in kinds_shown}, label=labels["kinds"],
+                                      count_label=labels["failed_checks"])) if kinds_shown else ""
+    kind_columns = [{"label": kind_labels[k], "color": plots.KIND_COLORS.get(k, "#888888"),
+                     "total": sum(summary.kinds.get((e, k), 0) for e in exercises),
+                     "students": summary.kind_students.get(k, 0)} for k in kinds_shown]
+    kind_rows = [{"name": safe_text.one_line(e), "counts": [summary.kinds.get((e, k), 0) for k in kinds_shown],
+                  "total": sum(summary.kinds.get((e, k), 0) for k in kinds_shown)} for e in exercises]
+    student_rows = []
+    for number, student in enumerate(summary.students, 1):
+        data = rows[student]
+        extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
+        per = extra.get("per_exercise") if isinstance(extra.get("per_exercise"), dict) else {}
+        missing = {f[0].partition("::")[0] for f in (_fields(c) for c in data.get("tests") or [] if isinstance(c, dict))
+                   if f[2] == "missing"}
+        cells, got, most = [], 0.0, 0.0
+        for e in exercises:
+            pair = _pair(per.get(e))
+            if pair is None:
+                cells.append({"shown": "–", "band": "na", "of": "", "missing": False})
+                continue
+            got, most = got + pair[0], most + pair[1]
+            cells.append({"shown": "–" if e in missing else _num(pair[0]), "band": _band(*pair),
+                          "of": f"{_num(pair[0])} / {_num(pair[1])}", "missing": e in missing})
+        student_rows.append({"number": number, "id": safe_text.one_line(student),
+                             "href": quote(student, safe="") + "/feedback.html", "cells": cells,
+                             "total": f"{_num(got)} / {_num(most)}", "percent": _percent(got, most),
+                             "band": _band(got, most)})
+    totals = [float(r.get("score", 0) or 0) for r in rows.values()]
+    maxima = [float(r.get("max_score", 0) or 0) for r in rows.values()]
+    env = _environment()
+    return env.get_template("report.html.j2").render(
+        lang=language(), l=labels, course_title=safe_text.one_line(str(course.config.get("title", "")))
+        if course is not None else "",
+        students=len(summary.students), exercises=sections, exercise_names=[safe_text.one_line(e) for e in exercises],
+        exercise_max=[_num(ex.max_score) for ex in summary.exercises],
+        mean_total=_percent(sum(totals), sum(maxima)) if totals else "–",
+        median_total=_num(statistics.median(totals)) if totals else "–",
+        max_total=_num(max(maxima, default=0.0)),
+        mistakes=[{"rank": i, "hint": safe_text.one_line(m.hint), "exercise": safe_text.one_line(m.exercise),
+                   "checks": ", ".join(safe_text.one_line(c) for c in m.checks), "students": m.students,
+                   "count": m.count} for i, m in enumerate(summary.mistakes[:MAX_MISTAKES], 1)],
+        more_mistakes=max(0, len(summary.mistakes) - MAX_MISTAKES),
+        kinds_plot=kinds_plot, kind_columns=kind_columns, kind_rows=kind_rows, student_rows=student_rows,
+        states=[{"label": labels[s], "color": plots.CELL_COLORS[s]} for s in plots.CELL_STATES],
+        similarity=_similarity_html(similar), pairs=len(similar))
+
+
+_ENV: t.Any = None
+
+
+def _environment() -> t.Any:
+    global _ENV
+    if _ENV is None:
+        import jinja2
+
+        _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)), autoescape=True,
+                                  undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return _ENV
 
 
 def write_report_html(out: Path, rows: t.Mapping[str, dict[str, t.Any]], exercises: t.Sequence[str],
                       course: "Course | None" = None, similar: t.Sequence[t.Any] = ()) -> None:
-    """A class report: one row per student, and how often each check failed."""
-    failures: dict[str, int] = {}
-    for data in rows.values():
-        for test in data.get("tests", []):
-            if test["status"] != "passed":
-                key = str(test["name"]).split(" — ")[0]
-                failures[key] = failures.get(key, 0) + 1
-    head = "".join(f"<th>{html.escape(e)}</th>" for e in exercises)
-    body = []
-    for student_id in sorted(rows):
-        per = rows[student_id]["extra_data"]["per_exercise"]
-        cells = "".join(f"<td>{per.get(e, [0, 0])[0]:g} / {per.get(e, [0, 0])[1]:g}</td>" for e in exercises)
-        body.append(f"<tr><td><a href='{html.escape(student_id)}/feedback.md'>{html.escape(student_id)}</a></td>"
-                    f"{cells}<td>{rows[student_id]['score']:g} / {rows[student_id]['max_score']:g}</td></tr>")
-    hardest = sorted(failures.items(), key=lambda kv: -kv[1])[:25]
-    fail_rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>" for k, v in hardest)
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Class report</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}td:first-child{{text-align:left}}</style></head>
-<body><h1>Class report</h1><p>{len(rows)} submissions graded.</p>
-<table><tr><th>student</th>{head}<th>total</th></tr>{''.join(body)}</table>
-<h2>Checks failed most often</h2><table><tr><th>check</th><th>students</th></tr>{fail_rows}</table>
-</body></html>"""
-    atomic_write(out / "report.html", page)
+    """Write ``out/report.html`` for the students in ``rows`` (student id -> results.json data);
+    ``similar`` is :func:`.similarity.find_similar`'s list, shown by ``similarity.pairs_html``."""
+    atomic_write(out / "report.html", report_html(rows, exercises, course, similar))
+
+
+@dataclass
+class ResultsDir:
+    """What a results folder holds: the complete students, the exercises they cover, the rest."""
+
+    rows: dict[str, dict[str, t.Any]]
+    exercises: list[str]
+    #: Student folders without a complete results.json for ``exercises`` (missing, broken, partial).
+    missing: list[str]
+    #: The language most results were written in ("" when none says).
+    language: str
+
+
+def read_results(out: Path, exercises: t.Sequence[str] = ()) -> ResultsDir:
+    """Read ``out/<student>/results.json`` for every student folder. Without ``exercises``, the
+    exercises are those most students were graded on (a batch grades every student on the same)."""
+    from ..outputs import read_complete
+
+    folders = sorted(p.name for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+        if out.is_dir() else []
+    seen: Counter[tuple[str, ...]] = Counter()
+    languages: Counter[str] = Counter()
+    for name in folders:
+        try:
+            extra = json.loads((out / name / "results.json").read_text(encoding="utf-8"))["extra_data"]
+            seen[tuple(str(e) for e in extra["exercises"])] += 1
+            languages[str(extra.get("language") or "")] += 1
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    wanted = list(exercises) or (list(max(seen.items(), key=lambda kv: (kv[1], len(kv[0])))[0]) if seen else [])
+    rows, missing = {}, []
+    for name in folders:
+        data = read_complete(out, name, wanted) if wanted else None
+        if data is None:
+            missing.append(name)
+        else:
+            rows[name] = data
+    spoken = [lang for lang, _n in languages.most_common() if lang]
+    return ResultsDir(rows, wanted, missing, spoken[0] if spoken else "")
