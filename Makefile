@@ -2,7 +2,8 @@
 #   make test   install, then run the platform's own tests (Docker ones included when an engine runs;
 #               the local backend's isolation tests need bubblewrap, the browser tests Chromium: both
 #               installed here when we are root)
-#   make demo   install, then grade the bundled sample submissions
+#   make demo   install, build the demo class (examples/demo_class.toml -> demo-class/, by
+#               scripts/demo_class.py) and grade it into demo-results/ (German, the course's language)
 SHELL  := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 VENV   ?= .venv
@@ -43,7 +44,8 @@ test: install dev docker bwrap browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 demo: install docker bwrap
-	$(VENV)/bin/grade batch examples/submissions --out demo-results
+	$(PY) scripts/demo_class.py --spec examples/demo_class.toml --out demo-class
+	$(VENV)/bin/grade batch demo-class --out demo-results
 
 validate: install
 	$(VENV)/bin/grade validate
@@ -52,4 +54,4 @@ bench: install docker
 	$(PY) scripts/bench.py
 
 clean:
-	rm -rf demo-results .pytest_cache
+	rm -rf demo-results demo-class .pytest_cache
