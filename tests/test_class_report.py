@@ -256,3 +256,12 @@ def test_grade_report_explains_itself_and_refuses_an_empty_folder(tmp_path):
     assert "RESULTS_DIR" in shown.output and "grade report results/ --lang en" in shown.output
     empty = runner.invoke(cli, ["report", str(tmp_path)])
     assert empty.exit_code == 1 and "Error" in empty.output and "results.json" in empty.output
+
+
+def test_matplotlib_is_imported_only_when_a_report_is_written():
+    import subprocess
+    import sys
+
+    probe = "import sys, grader.batch, grader.reports.class_report, grader.reports.plots; print('matplotlib' in sys.modules)"
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert shown.strip() == "False", "importing the batch or the report modules imports matplotlib"

@@ -77,6 +77,8 @@ class ClassSummary:
     #: Failed checks by ``(exercise, kind)``, and the students with at least one failure of a kind.
     kinds: dict[tuple[str, str], int]
     kind_students: dict[str, int]
+    #: The exercises each student did not submit at all.
+    absent: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _fields(test: t.Mapping[str, t.Any]) -> tuple[str, str, str, str]:
@@ -100,16 +102,18 @@ def summarize(rows: t.Mapping[str, dict[str, t.Any]], exercises: t.Sequence[str]
     """Everything the report shows, counted from the results.json data (no rendering here)."""
     students = sorted(rows)
     summaries = {e: ExerciseSummary(e) for e in exercises}
-    outcomes: dict[str, dict[str, dict[str, Counter[str]]]] = {e: defaultdict(dict) for e in exercises}
+    #: ``cells[exercise][function][student]``: the outcomes seen, as bits (see :func:`_state`).
+    cells: dict[str, dict[str, dict[str, int]]] = {e: {} for e in exercises}
     mistakes: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
     mistake_checks: dict[tuple[str, str], list[str]] = defaultdict(list)
     kinds: Counter[tuple[str, str]] = Counter()
     kind_students: dict[str, set[str]] = defaultdict(set)
+    absent: dict[str, set[str]] = {}
     for student in students:
         data = rows[student]
         extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
         per, seconds = extra.get("per_exercise") or {}, extra.get("seconds") or {}
-        absent = set()
+        gone = absent[student] = set()
         for test in data.get("tests") or []:
             if not isinstance(test, dict):
                 continue
@@ -122,18 +126,19 @@ def summarize(rows: t.Mapping[str, dict[str, t.Any]], exercises: t.Sequence[str]
                 if kind:
                     kinds[(exercise, kind)] += 1
                     kind_students[kind].add(student)
-                if kind == "missing" and exercise not in absent:
+                if kind == "missing" and exercise not in gone:
                     summaries[exercise].missing += 1
-                    absent.add(exercise)
+                    gone.add(exercise)
                 if hint:
                     mistakes[(exercise, hint)].add((student, function))
                     if function not in mistake_checks[(exercise, hint)]:
                         mistake_checks[(exercise, hint)].append(function)
             if function != "submission":  # the entry for a note about the whole exercise, not a check
-                outcomes[exercise][function].setdefault(student, Counter())[outcome] += 1
+                seen = cells[exercise].setdefault(function, {})
+                seen[student] = seen.get(student, 0) | _BITS.get(outcome, _FAILED)
         for exercise, summary in summaries.items():
             pair = _pair(per.get(exercise)) if isinstance(per, dict) else None
-            if pair is None or exercise in absent:  # not submitted: not a score of 0 the exercise earned
+            if pair is None or exercise in gone:  # not submitted: not a score of 0 the exercise earned
                 continue
             summary.students.append(student)
             summary.scores.append(pair[0])
@@ -143,24 +148,33 @@ def summarize(rows: t.Mapping[str, dict[str, t.Any]], exercises: t.Sequence[str]
             except (TypeError, ValueError):
                 summary.seconds.append(0.0)
     for exercise, summary in summaries.items():
-        summary.checks = list(outcomes[exercise])
-        summary.states = [[_state(outcomes[exercise][check].get(s)) for s in students] for check in summary.checks]
+        summary.checks = list(cells[exercise])
+        summary.states = [[_STATE[cells[exercise][check].get(s, 0)] for s in students] for check in summary.checks]
+    order = {e: i for i, e in enumerate(exercises)}
     ranked = sorted(mistakes.items(), key=lambda kv: (-len(kv[1]), -len({s for s, _f in kv[1]}),
-                                                       list(exercises).index(kv[0][0]), kv[0][1]))
+                                                       order[kv[0][0]], kv[0][1]))
     return ClassSummary(
         students=students, exercises=list(summaries.values()),
         mistakes=[Mistake(e, h, len(pairs), len({s for s, _f in pairs}), mistake_checks[(e, h)])
                   for (e, h), pairs in ranked],
-        kinds=dict(kinds), kind_students={k: len(v) for k, v in kind_students.items()})
+        kinds=dict(kinds), kind_students={k: len(v) for k, v in kind_students.items()}, absent=absent)
 
 
-def _state(counts: Counter[str] | None) -> int:
+_PASSED, _FAILED, _SKIPPED = 1, 2, 4
+_BITS = {"passed": _PASSED, "skipped": _SKIPPED}
+
+
+def _state_of(bits: int) -> int:
     """A heatmap cell: every parameter set of the check passed, some, none, all skipped, or no result."""
-    if not counts:
+    if not bits:
         return plots.CELL_STATES.index("none")
-    passed, failed = counts["passed"], sum(n for o, n in counts.items() if o not in _NOT_RUN)
-    state = ("partly" if passed else "failed") if failed else "passed" if passed else "skipped"
-    return plots.CELL_STATES.index(state)
+    if bits & _FAILED:
+        return plots.CELL_STATES.index("partly" if bits & _PASSED else "failed")
+    return plots.CELL_STATES.index("passed" if bits & _PASSED else "skipped")
+
+
+#: The cell state of every combination of outcome bits.
+_STATE = [_state_of(bits) for bits in range(8)]
 
 
 def _num(value: float, digits: int = 1) -> str:
@@ -250,7 +264,7 @@ def report_html(rows: t.Mapping[str, dict[str, t.Any]], exercises: t.Sequence[st
     kind_labels = {k: _(v) for k, v in KINDS.items()}
     kind_labels.update({k: safe_text.one_line(k) for _e, k in summary.kinds if k not in kind_labels})
     named = summary.students if len(summary.students) <= 40 else None
-    plotter = plots.Plotter()
+    plotter = plots.Plotter(decimal="," if language() == "de" else ".")
     sections = []
     for index, ex in enumerate(summary.exercises, 1):
         full = sum(1 for s in ex.scores if ex.max_score > 0 and s >= ex.max_score - 1e-9)
@@ -286,8 +300,7 @@ def report_html(rows: t.Mapping[str, dict[str, t.Any]], exercises: t.Sequence[st
         data = rows[student]
         extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
         per = extra.get("per_exercise") if isinstance(extra.get("per_exercise"), dict) else {}
-        missing = {f[0].partition("::")[0] for f in (_fields(c) for c in data.get("tests") or [] if isinstance(c, dict))
-                   if f[2] == "missing"}
+        missing = summary.absent.get(student, set())
         cells, got, most = [], 0.0, 0.0
         for e in exercises:
             pair = _pair(per.get(e))
@@ -355,27 +368,36 @@ class ResultsDir:
 
 def read_results(out: Path, exercises: t.Sequence[str] = ()) -> ResultsDir:
     """Read ``out/<student>/results.json`` for every student folder. Without ``exercises``, the
-    exercises are those most students were graded on (a batch grades every student on the same)."""
-    from ..outputs import read_complete
-
+    exercises are those most students were graded on (a batch grades every student on the same).
+    A student counts when :func:`grader.outputs.read_complete` would return their results."""
     folders = sorted(p.name for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")) \
         if out.is_dir() else []
+    parsed: dict[str, dict[str, t.Any]] = {}
     seen: Counter[tuple[str, ...]] = Counter()
     languages: Counter[str] = Counter()
     for name in folders:
-        try:
-            extra = json.loads((out / name / "results.json").read_text(encoding="utf-8"))["extra_data"]
+        try:  # each file is parsed once (a class of 200 is 200 files of ~100 KB)
+            data = json.loads((out / name / "results.json").read_text(encoding="utf-8"))
+            extra = data["extra_data"]
             seen[tuple(str(e) for e in extra["exercises"])] += 1
             languages[str(extra.get("language") or "")] += 1
         except (OSError, ValueError, KeyError, TypeError):
             continue
+        parsed[name] = data
     wanted = list(exercises) or (list(max(seen.items(), key=lambda kv: (kv[1], len(kv[0])))[0]) if seen else [])
     rows, missing = {}, []
     for name in folders:
-        data = read_complete(out, name, wanted) if wanted else None
-        if data is None:
-            missing.append(name)
-        else:
+        data = parsed.get(name)
+        if data is not None and wanted and _complete(data, wanted):
             rows[name] = data
+        else:
+            missing.append(name)
     spoken = [lang for lang, _n in languages.most_common() if lang]
     return ResultsDir(rows, wanted, missing, spoken[0] if spoken else "")
+
+
+def _complete(data: dict[str, t.Any], exercises: t.Sequence[str]) -> bool:
+    """:func:`grader.outputs.read_complete`'s test, on data already parsed."""
+    extra = data.get("extra_data")
+    return (isinstance(extra, dict) and extra.get("complete") is True
+            and isinstance(extra.get("per_exercise"), dict) and set(exercises) <= set(extra["per_exercise"]))

@@ -70,7 +70,9 @@ def _style() -> t.Iterator[None]:
 class Plotter:
     """Draws the plots of one report; each kind of figure is made once and reused for every exercise."""
 
-    def __init__(self) -> None:
+    def __init__(self, decimal: str = ".") -> None:
+        #: How numbers on the axes are written: ``","`` for German (``2,5 s``).
+        self.decimal = decimal
         self._distribution: tuple[t.Any, ...] | None = None
         self._heatmap: tuple[t.Any, ...] | None = None
 
@@ -87,18 +89,25 @@ class Plotter:
                 bars = []
                 for ax, color in ((left, _SCORE_COLOR), (right, _TIME_COLOR)):
                     bars.append(ax.stairs([0], [0, 1], fill=True, color=color, edgecolor="white"))
-                    _few_ticks(ax.xaxis, integer=False)
                     _few_ticks(ax.yaxis, integer=True)
+                    for axis in (ax.xaxis, ax.yaxis):
+                        axis.set_major_formatter(self._number)
                     ax.tick_params(axis="y", left=False)
                     ax.xaxis.set_label_coords(0.5, -0.19)  # placed by hand: matplotlib's placement measures every label
                 left.yaxis.set_label_coords(-0.075, 0.5)
                 self._distribution = (fig, left, right, *bars)
             fig, left, right, score_bars, time_bars = self._distribution
             top = max(max_score, max(scores, default=0.0), 1e-9)
-            counts, edges = np.histogram(np.clip(scores, 0, top), bins=10, range=(0, top))
+            step = _step([*scores, top])
+            if step:  # one bar per possible score, centred on it
+                counts, edges = np.histogram(scores, bins=np.arange(-step / 2, top + step, step))
+            else:
+                counts, edges = np.histogram(np.clip(scores, 0, top), bins=10, range=(0, top))
+            _few_ticks(left.xaxis, integer=step == 1)
             _fill(left, score_bars, counts, edges, plain(score_label, 80), students_label)
             longest = max(max(seconds, default=0.0), 1e-3)
             counts, edges = np.histogram(np.clip(seconds, 0, longest), bins=12, range=(0, longest))
+            _few_ticks(right.xaxis, integer=False)
             _fill(right, time_bars, counts, edges, plain(time_label, 80), "")
             return _svg(fig, key, label)
 
@@ -176,9 +185,23 @@ class Plotter:
             ax.tick_params(axis="y", length=0)
             ax.set_xlabel(count_label, labelpad=2)
             _few_ticks(ax.xaxis, integer=True)
+            ax.xaxis.set_major_formatter(self._number)
             if kinds:
                 ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=7.5)
             return _svg(fig, key, label)
+
+
+    def _number(self, value: float, _position: object = None) -> str:
+        """An axis label: ``2.5`` -> ``2,5`` in German, ``3.0`` -> ``3``."""
+        return f"{value:.6g}".replace(".", self.decimal).replace("-", "\u2212")
+
+
+def _step(values: t.Sequence[float]) -> float | None:
+    """1 or 0.5 when every value is a multiple of it and there are at most 25 such steps; else None."""
+    for step in (1.0, 0.5):
+        if all(abs(v / step - round(v / step)) < 1e-9 for v in values) and max(values, default=0) / step <= 25:
+            return step
+    return None
 
 
 def _fill(ax: t.Any, bars: t.Any, counts: t.Any, edges: t.Any, xlabel: str, ylabel: str) -> None:
