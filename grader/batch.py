@@ -179,6 +179,7 @@ def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str]
     from .catalog import Course
     from .i18n import Translator
     from .intake import stage_submission
+    from .reports.similarity import write_snapshots
     from .results import ExerciseResult
     from .runner import run_many
     from .sandbox import Sandbox
@@ -192,6 +193,8 @@ def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str]
         intake = stage_submission(entry.path, work / "submission", exercises)
         os.chmod(work, 0o755)
         notes += intake.notes.get("", [])
+        # The code that is graded, as text for copy detection (never imported or run).
+        write_snapshots(intake.root, Path(out) / entry.student_id, exercises)
         available = [e for e in exercises if e not in intake.fatal]
         # Each exercise's own call_timeout applies, unless DL_GRADER_CALL_TIMEOUT sets one for all (the
         # platform's tests use it to keep endless loops short).
