@@ -35,6 +35,7 @@ def cli(ctx: click.Context, course: Path | None) -> None:
                   grade validate        solutions pass, stubs fail, mutants are caught
                   grade batch SUBMISSIONS --out results/
                   grade similarity results/   copy detection
+                  grade report results/       report.html and grades.csv again from the results
 
     Student code always runs in a separate, resource-limited worker process; the checks and the
     grade are computed in this process, which never runs student code.

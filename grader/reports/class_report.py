@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ..atomic import atomic_write
+from ..errors import GradeError
 from ..i18n import _, language
 from ..results import KINDS
 from . import plots, safe_text
@@ -203,7 +204,7 @@ def _title(course: "Course | None", exercise: str) -> str:
         return ""
     try:
         found = course.exercise(exercise)
-    except Exception:  # noqa: BLE001 - a results folder may name an exercise this course lacks
+    except GradeError:  # a results folder may name an exercise this course lacks
         return ""
     return (found.title_de or found.title) if language() == "de" else found.title
 
@@ -251,26 +252,49 @@ def _similarity_html(pairs: t.Sequence[t.Any]) -> str | None:
 
 #: Known mistakes shown; the rest are counted in one line.
 MAX_MISTAKES = 60
+#: Up to this many students the heatmaps name them; beyond, they are numbered as in the table.
+MAX_NAMED_COLUMNS = 40
 
 
 def report_html(rows: t.Mapping[str, dict[str, t.Any]], exercises: t.Sequence[str],
                 course: "Course | None" = None, similar: t.Sequence[t.Any] = ()) -> str:
     """The page as a string (see :func:`write_report_html`)."""
-    import jinja2
-    from markupsafe import Markup
-
     summary = summarize(rows, exercises)
     labels = _labels()
-    kind_labels = {k: _(v) for k, v in KINDS.items()}
-    kind_labels.update({k: safe_text.one_line(k) for _e, k in summary.kinds if k not in kind_labels})
-    named = summary.students if len(summary.students) <= 40 else None
     plotter = plots.Plotter(decimal="," if language() == "de" else ".")
+    totals = [_float(r.get("score")) for r in rows.values()]
+    maxima = [_float(r.get("max_score")) for r in rows.values()]
+    title = course.config.get("title", "") if course is not None else ""
+    return _environment().get_template("report.html.j2").render(
+        lang=language(), l=labels, course_title=safe_text.one_line(str(title)), students=len(summary.students),
+        exercises=_exercise_sections(summary, course, labels, plotter),
+        exercise_names=[safe_text.one_line(e) for e in exercises],
+        exercise_max=[_num(ex.max_score) for ex in summary.exercises],
+        mean_total=_percent(sum(totals), sum(maxima)) if totals else "–",
+        median_total=_num(statistics.median(totals)) if totals else "–",
+        max_total=_num(max(maxima, default=0.0)),
+        mistakes=[{"rank": i, "hint": safe_text.one_line(m.hint), "exercise": safe_text.one_line(m.exercise),
+                   "checks": ", ".join(safe_text.one_line(c) for c in m.checks), "students": m.students,
+                   "count": m.count} for i, m in enumerate(summary.mistakes[:MAX_MISTAKES], 1)],
+        more_mistakes=max(0, len(summary.mistakes) - MAX_MISTAKES),
+        **_kind_tables(summary, exercises, labels, plotter),
+        student_rows=_student_rows(rows, summary, exercises),
+        states=[{"label": labels[s], "color": plots.CELL_COLORS[s]} for s in plots.CELL_STATES],
+        similarity=_similarity_html(similar), pairs=len(similar))
+
+
+def _exercise_sections(summary: ClassSummary, course: "Course | None", labels: t.Mapping[str, str],
+                       plotter: plots.Plotter) -> list[dict[str, t.Any]]:
+    """Per exercise: its line of the overview table, its distributions and its heatmap."""
+    from markupsafe import Markup
+
+    named = summary.students if len(summary.students) <= MAX_NAMED_COLUMNS else None
     sections = []
     for index, ex in enumerate(summary.exercises, 1):
-        full = sum(1 for s in ex.scores if ex.max_score > 0 and s >= ex.max_score - 1e-9)
         row = {"anchor": f"ex-{index}", "name": safe_text.one_line(ex.name), "title": _title(course, ex.name),
-               "submitted": len(ex.students), "missing": ex.missing, "full": full,
-               "zero": sum(1 for s in ex.scores if s <= 0), "max": _num(ex.max_score),
+               "submitted": len(ex.students), "missing": ex.missing, "max": _num(ex.max_score),
+               "full": sum(1 for s in ex.scores if ex.max_score > 0 and s >= ex.max_score - 1e-9),
+               "zero": sum(1 for s in ex.scores if s <= 0),
                "mean": _num(statistics.fmean(ex.scores)) if ex.scores else "–",
                "median": _num(statistics.median(ex.scores)) if ex.scores else "–",
                "median_time": _num(statistics.median(ex.seconds)) + " s" if ex.seconds else "–",
@@ -286,52 +310,56 @@ def report_html(rows: t.Mapping[str, dict[str, t.Any]], exercises: t.Sequence[st
                 f"heat{index}", ex.states, ex.checks, named, label=f"{ex.name}: {labels['heatmap']}",
                 students_label=labels["students"] if named else labels["students_numbered"]))
         sections.append(row)
-    kinds_shown = [k for k in kind_labels if any(summary.kinds.get((e, k)) for e in exercises)]
-    kinds_plot = Markup(plotter.kinds("kinds", list(exercises), summary.kinds,
-                                      {k: kind_labels[k] for k in kinds_shown}, label=labels["kinds"],
-                                      count_label=labels["failed_checks"])) if kinds_shown else ""
-    kind_columns = [{"label": kind_labels[k], "color": plots.KIND_COLORS.get(k, "#888888"),
-                     "total": sum(summary.kinds.get((e, k), 0) for e in exercises),
-                     "students": summary.kind_students.get(k, 0)} for k in kinds_shown]
-    kind_rows = [{"name": safe_text.one_line(e), "counts": [summary.kinds.get((e, k), 0) for k in kinds_shown],
-                  "total": sum(summary.kinds.get((e, k), 0) for k in kinds_shown)} for e in exercises]
-    student_rows = []
+    return sections
+
+
+def _kind_tables(summary: ClassSummary, exercises: t.Sequence[str], labels: t.Mapping[str, str],
+                 plotter: plots.Plotter) -> dict[str, t.Any]:
+    """The failures by kind: a stacked bar per exercise, a table of exercises x kinds and its totals."""
+    from markupsafe import Markup
+
+    names = {k: _(v) for k, v in KINDS.items()}
+    names.update({k: safe_text.one_line(k) for _e, k in summary.kinds if k not in names})  # a newer grader's kind
+    shown = [k for k in names if any(summary.kinds.get((e, k)) for e in exercises)]
+    plot = Markup(plotter.kinds("kinds", list(exercises), summary.kinds, {k: names[k] for k in shown},
+                                label=labels["kinds"], count_label=labels["failed_checks"])) if shown else ""
+    columns = [{"label": names[k], "color": plots.KIND_COLORS.get(k, "#888888"),
+                "total": sum(summary.kinds.get((e, k), 0) for e in exercises),
+                "students": summary.kind_students.get(k, 0)} for k in shown]
+    table = [{"name": safe_text.one_line(e), "counts": [summary.kinds.get((e, k), 0) for k in shown],
+              "total": sum(summary.kinds.get((e, k), 0) for k in shown)} for e in exercises]
+    return {"kinds_plot": plot, "kind_columns": columns, "kind_rows": table}
+
+
+def _student_rows(rows: t.Mapping[str, dict[str, t.Any]], summary: ClassSummary,
+                  exercises: t.Sequence[str]) -> list[dict[str, t.Any]]:
+    """One row per student: the number the heatmaps use, the link to feedback.html, the scores."""
+    table = []
     for number, student in enumerate(summary.students, 1):
-        data = rows[student]
-        extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
-        per = extra.get("per_exercise") if isinstance(extra.get("per_exercise"), dict) else {}
-        missing = summary.absent.get(student, set())
+        extra = rows[student].get("extra_data")
+        per = extra.get("per_exercise") if isinstance(extra, dict) else None
+        absent = summary.absent.get(student, set())
         cells, got, most = [], 0.0, 0.0
         for e in exercises:
-            pair = _pair(per.get(e))
+            pair = _pair(per.get(e)) if isinstance(per, dict) else None
             if pair is None:
                 cells.append({"shown": "–", "band": "na", "of": "", "missing": False})
                 continue
             got, most = got + pair[0], most + pair[1]
-            cells.append({"shown": "–" if e in missing else _num(pair[0]), "band": _band(*pair),
-                          "of": f"{_num(pair[0])} / {_num(pair[1])}", "missing": e in missing})
-        student_rows.append({"number": number, "id": safe_text.one_line(student),
-                             "href": quote(student, safe="") + "/feedback.html", "cells": cells,
-                             "total": f"{_num(got)} / {_num(most)}", "percent": _percent(got, most),
-                             "band": _band(got, most)})
-    totals = [float(r.get("score", 0) or 0) for r in rows.values()]
-    maxima = [float(r.get("max_score", 0) or 0) for r in rows.values()]
-    env = _environment()
-    return env.get_template("report.html.j2").render(
-        lang=language(), l=labels, course_title=safe_text.one_line(str(course.config.get("title", "")))
-        if course is not None else "",
-        students=len(summary.students), exercises=sections, exercise_names=[safe_text.one_line(e) for e in exercises],
-        exercise_max=[_num(ex.max_score) for ex in summary.exercises],
-        mean_total=_percent(sum(totals), sum(maxima)) if totals else "–",
-        median_total=_num(statistics.median(totals)) if totals else "–",
-        max_total=_num(max(maxima, default=0.0)),
-        mistakes=[{"rank": i, "hint": safe_text.one_line(m.hint), "exercise": safe_text.one_line(m.exercise),
-                   "checks": ", ".join(safe_text.one_line(c) for c in m.checks), "students": m.students,
-                   "count": m.count} for i, m in enumerate(summary.mistakes[:MAX_MISTAKES], 1)],
-        more_mistakes=max(0, len(summary.mistakes) - MAX_MISTAKES),
-        kinds_plot=kinds_plot, kind_columns=kind_columns, kind_rows=kind_rows, student_rows=student_rows,
-        states=[{"label": labels[s], "color": plots.CELL_COLORS[s]} for s in plots.CELL_STATES],
-        similarity=_similarity_html(similar), pairs=len(similar))
+            cells.append({"shown": "–" if e in absent else _num(pair[0]), "band": _band(*pair),
+                          "of": f"{_num(pair[0])} / {_num(pair[1])}", "missing": e in absent})
+        table.append({"number": number, "id": safe_text.one_line(student),
+                      "href": quote(student, safe="") + "/feedback.html",  # the id is a path segment, never a URL
+                      "cells": cells, "total": f"{_num(got)} / {_num(most)}", "percent": _percent(got, most),
+                      "band": _band(got, most)})
+    return table
+
+
+def _float(value: t.Any) -> float:
+    try:
+        return float(value or 0)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 _ENV: t.Any = None
