@@ -265,3 +265,14 @@ def test_matplotlib_is_imported_only_when_a_report_is_written():
     probe = "import sys, grader.batch, grader.reports.class_report, grader.reports.plots; print('matplotlib' in sys.modules)"
     shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert shown.strip() == "False", "importing the batch or the report modules imports matplotlib"
+
+
+def test_hand_edited_results_do_not_break_the_report():
+    rows, exercises = a_class()
+    rows["alice"]["extra_data"]["per_exercise"]["conv"] = ["NaN", 3]
+    rows["bob"]["extra_data"]["seconds"] = {"conv": "slow", "pool": float("inf")}
+    rows["carol"]["tests"] = {"not": "a list"}
+    rows["dave"]["extra_data"] = ["not", "a dict"]
+    rows["dave"]["score"] = "lots"
+    page = report_html(rows, exercises)
+    assert "Class report" in page and Page(page).tags["svg"] >= 2

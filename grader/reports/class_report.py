@@ -17,6 +17,7 @@ Labels go through :func:`grader.i18n._`, in the language the batch set.
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import typing as t
 from collections import Counter, defaultdict
@@ -93,10 +94,12 @@ def _fields(test: t.Mapping[str, t.Any]) -> tuple[str, str, str, str]:
 
 
 def _pair(value: t.Any) -> tuple[float, float] | None:
+    """``[score, max_score]`` of ``per_exercise`` as finite numbers, or None (absent, hand-edited wrong)."""
     try:
-        return float(value[0]), float(value[1])
+        pair = float(value[0]), float(value[1])
     except (TypeError, ValueError, IndexError, KeyError):
         return None
+    return pair if all(math.isfinite(v) for v in pair) else None
 
 
 def summarize(rows: t.Mapping[str, dict[str, t.Any]], exercises: t.Sequence[str]) -> ClassSummary:
@@ -144,10 +147,8 @@ def summarize(rows: t.Mapping[str, dict[str, t.Any]], exercises: t.Sequence[str]
             summary.students.append(student)
             summary.scores.append(pair[0])
             summary.max_score = max(summary.max_score, pair[1])
-            try:
-                summary.seconds.append(float(seconds.get(exercise, 0.0)) if isinstance(seconds, dict) else 0.0)
-            except (TypeError, ValueError):
-                summary.seconds.append(0.0)
+            took = _float(seconds.get(exercise)) if isinstance(seconds, dict) else 0.0
+            summary.seconds.append(took)
     for exercise, summary in summaries.items():
         summary.checks = list(cells[exercise])
         summary.states = [[_STATE[cells[exercise][check].get(s, 0)] for s in students] for check in summary.checks]
@@ -356,10 +357,12 @@ def _student_rows(rows: t.Mapping[str, dict[str, t.Any]], summary: ClassSummary,
 
 
 def _float(value: t.Any) -> float:
+    """A number from results.json; 0 for anything else (a hand-edited file, NaN)."""
     try:
-        return float(value or 0)
+        number = float(value or 0)
     except (TypeError, ValueError):
         return 0.0
+    return number if math.isfinite(number) else 0.0
 
 
 _ENV: t.Any = None
