@@ -167,7 +167,7 @@ def test_html_page_shows_student_text_as_text_only():
 def test_html_page_is_in_the_batchs_language():
     set_language("de")
     source = feedback_html("bob", [hostile_result()], [])
-    assert '<html lang="de">' in source and "Rückmeldung für bob" in source and "💥 Fehler" in source
+    assert '<html lang="de">' in source and "Rückmeldung für bob" in source and "✗ Fehler" in source
     assert "Deine Ausgabe:" in source and "Gesamt: 2 / 5 Punkte" in source
 
 

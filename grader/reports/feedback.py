@@ -42,6 +42,9 @@ MESSAGE_LINES, OUTPUT_LINES = 40, 30
 #: Labels of the outcomes (translated with ``_()`` when shown).
 _LABEL = {"passed": "✅ passed", "failed": "❌ failed", "error": "💥 error", "timeout": "⏱ timeout",
           "skipped": "– skipped"}
+#: Symbols for the HTML page that every common font has (emoji need a colour-emoji font, which a
+#: plain Linux box or headless Chromium often lacks: they would show as empty boxes).
+_SYMBOL = {"passed": "✓", "failed": "✗", "error": "✗", "timeout": "⌛", "skipped": "–"}
 
 
 def _points(value: float) -> str:
@@ -250,7 +253,8 @@ def feedback_html(student_id: str, results: t.Sequence[ExerciseResult], notes: t
                 budget -= len(shown.src)
                 pictures.append({"src": shown.src, "name": shown.name, "caption": _caption(shown)})
             checks.append({
-                "outcome": c.outcome, "label": _(_LABEL[c.outcome]),
+                "outcome": c.outcome,
+                "label": f"{_SYMBOL[c.outcome]} {_(_LABEL[c.outcome]).split(' ', 1)[-1]}",
                 "name": safe_text.one_line(c.check_id.split("::", 1)[-1]), "title": safe_text.one_line(c.title),
                 "points": f"{_points(c.score)}/{_points(c.max_score)}",
                 "message": _head(c.message, MESSAGE_LINES) if c.message and not c.passed else "",
