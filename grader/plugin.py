@@ -31,7 +31,7 @@ import pytest
 from .catalog import Exercise
 from .proxy import StudentPackage
 from .results import CheckResult, ExerciseResult, Kind, Outcome, hint_of
-from .sandbox import Sandbox, StudentError, StudentImportError, StudentTimeout, WorkerError
+from .sandbox import PackageUnavailable, Sandbox, StudentError, StudentImportError, StudentTimeout, WorkerError
 from .scenarios import ReferencePackage, scenario_file
 from .scratch import Sources, read_sources
 from .testing import CheckFailed
@@ -214,6 +214,8 @@ class GradePlugin:
         exc = call.excinfo.value if call.excinfo is not None else None
         if outcome == "timeout":
             return "timeout"
+        if isinstance(exc, PackageUnavailable):
+            return "missing"
         if isinstance(exc, StudentImportError):
             return "import"
         if isinstance(exc, StudentError):

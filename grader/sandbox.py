@@ -31,7 +31,7 @@ from ._wire import Deadline, PeerClosed, TooLarge, recv_message, recv_sized, sen
 
 __all__ = [
     "Sandbox", "LocalLauncher", "WorkerProcess", "WorkerError", "StudentError",
-    "StudentImportError", "StudentTimeout", "WorkerCrashed", "BadReply", "RemoteObject",
+    "StudentImportError", "StudentTimeout", "WorkerCrashed", "PackageUnavailable", "BadReply", "RemoteObject",
 ]
 
 #: Seconds per call when neither the limits nor the check say otherwise.
@@ -90,6 +90,10 @@ class StudentTimeout(WorkerError):
 
 class WorkerCrashed(WorkerError):
     pass
+
+
+class PackageUnavailable(WorkerCrashed):
+    """The submission has no usable package for this exercise (absent, or intake refused it)."""
 
 
 class BadReply(WorkerError):
@@ -504,6 +508,8 @@ class Sandbox:
 
     def _import_failure(self, package: str) -> WorkerError:
         info = self._import_errors[package]
+        if info.get("type") == "Unavailable":
+            return PackageUnavailable(str(info.get("message")))
         if info.get("fatal"):
             return WorkerCrashed(str(info.get("message")))
         return StudentImportError(info, package)

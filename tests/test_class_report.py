@@ -276,3 +276,18 @@ def test_hand_edited_results_do_not_break_the_report():
     rows["dave"]["score"] = "lots"
     page = report_html(rows, exercises)
     assert "Class report" in page and Page(page).tags["svg"] >= 2
+
+
+def test_an_exercise_the_submission_lacks_counts_as_not_submitted(course, tmp_path):
+    """Every check of an absent exercise fails with kind "missing", not as a crash of the worker."""
+    from grader.runner import run_checks
+    from grader.sandbox import Sandbox
+
+    from conftest import TEST_LIMITS
+
+    (tmp_path / "other").mkdir()
+    with Sandbox(tmp_path, [], TEST_LIMITS) as sandbox:
+        sandbox.mark_unavailable("conv", "the submission has no folder conv/")
+        result = run_checks(course.exercise("conv"), sandbox, tmp_path, hidden=True)
+    kinds = {c.kind for c in result.checks if c.outcome != "skipped"}
+    assert kinds == {"missing"}, kinds
