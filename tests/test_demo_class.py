@@ -68,10 +68,10 @@ def test_solutions_mutants_and_samples_are_what_the_spec_names(built):
 def test_broken_code_does_not_run(built):
     out, _ = built
     with pytest.raises(SyntaxError):
-        ast.parse((out / "emil" / "pooling" / "pooling.py").read_text())
-    text = (out / "emil" / "batchnorm" / "batchnorm.py").read_text()
+        ast.parse((out / "emil" / "siamese" / "siamese.py").read_text())
+    text = (out / "emil" / "transforms" / "transforms.py").read_text()
     ast.parse(text)
-    assert f"from .{demo.MISSING_MODULE} import" in text and not (out / "emil" / "batchnorm" / "helpers.py").exists()
+    assert f"from .{demo.MISSING_MODULE} import" in text and not (out / "emil" / "transforms" / "helpers.py").exists()
 
 
 def test_the_copy_differs_textually_but_parses_and_keeps_what_the_checks_call(built):
@@ -132,13 +132,15 @@ def winner():
 
 def test_the_notebook_student_hands_in_code_cells_the_grader_converts(built):
     out, _ = built
-    path = out / "frieda" / "conv.ipynb"
+    path = out / "frieda" / "one_cycle.ipynb"
     nb = nbformat.read(str(path), as_version=4)
     nbformat.validate(nb)
     converted = notebook_to_module(path.read_bytes(), path.name)
-    assert "def conv2d(" in converted.source and converted.notes, "the magic line is dropped, with a note"
-    basics = notebook_to_module((out / "frieda" / "basics.ipynb").read_bytes()).source
-    assert "# ---- mutant relu_mask_ge ----" in basics, "notebook:mutant:<name> holds the mutant's code"
+    solution = (REPO / "solutions" / "one_cycle" / "one_cycle.py").read_text()
+    assert "def one_cycle_schedule(" in converted.source and converted.notes, "the magic line is dropped, with a note"
+    assert ast.dump(ast.parse(converted.source)).count("FunctionDef") == ast.dump(ast.parse(solution)).count("FunctionDef")
+    keypoints = notebook_to_module((out / "frieda" / "keypoints.ipynb").read_bytes()).source
+    assert "# ---- mutant flip_no_eye_swap ----" in keypoints, "notebook:mutant:<name> holds the mutant's code"
 
 
 def test_no_solution_file_is_committed_under_examples():
