@@ -7,41 +7,47 @@ their code cells are what is compared). It is text for the instructor; nothing i
 :func:`find_similar` compares every pair of students per exercise; :func:`pairs_html` shows the
 pairs side by side with the shared regions marked, for the class report and ``grade similarity``.
 
-**Library: copydetect** (PyPI ``copydetect``, the engine of a maintained plagiarism checker used in
-teaching). It tokenizes with Pygments and replaces every identifier with ``V``/``F``/``O`` and every
-string with ``S`` before fingerprinting, and drops comments and whitespace, so renamed variables,
-rewritten comments and new blank lines change nothing; its fingerprints are winnowed k-grams
-(MOSS's algorithm), a set per file, so reordered functions change nothing either. It reports, per
-file, the share of its fingerprinted tokens found in the other file and the copied slices in the
-*original* text, which is what the side-by-side view marks. Its boilerplate support removes the
-stub's fingerprints, so code the stub gives everybody never counts. We use its two building blocks
-(``CodeFingerprint``, ``compare_files``) and not ``CopyDetector``, which reads folders of loose
-files and writes its own report; the stub's fingerprints are removed here as sets, because
-copydetect's own removal (``np.intersect1d(..., assume_unique=True)`` on a list with repeats) also
-drops fingerprints that merely repeat inside one file. The import costs about 1-2 s (copydetect
-imports matplotlib), paid once per batch.
+**Library: copydetect** (PyPI ``copydetect``, a maintained plagiarism checker built for
+programming courses). It tokenizes with Pygments and replaces every identifier with ``V``/``F``/``O``
+and every string with ``S``, dropping comments and whitespace, so renamed variables, rewritten
+comments and new blank lines change nothing; its fingerprints are winnowed k-grams of that token
+stream (the algorithm of MOSS), a set per file, so reordered functions change nothing either. It
+reports, per file, the share of its tokens found in the other file and the copied slices in the
+text *as written*, which is what the side-by-side view marks; its boilerplate support means code
+the stub gives everybody never counts. We use its fingerprints (``CodeFingerprint``) and its slice
+arithmetic, not ``CopyDetector``, which reads folders of loose files and writes its own report.
+Two things are done here instead: the stub's fingerprints are removed as sets (copydetect's own
+removal, ``np.intersect1d(..., assume_unique=True)`` on a list with repeats, also drops
+fingerprints that merely repeat inside one file), and the pairwise step is :func:`_compare`, which
+gives what ``copydetect.compare_files`` gives (a test holds them equal) without building one numpy
+array per shared fingerprint. Importing copydetect costs 1-2 s (it imports matplotlib), once.
 
-**When a pair is flagged** (measured on the hand-written independent solutions in
-``tests/similarity_cases/`` against ``solutions/``, and on disguised copies of each of them,
-with copydetect's default k-gram length 25 and window 6):
+**When a pair is flagged.** Measured with copydetect's default k-gram length (25) and window (6)
+on the hand-written independent solutions in ``tests/similarity_cases/`` (3 for ``conv``, 2 for
+``pooling``) and ``solutions/``, and on copies of each disguised by ``tests/test_similarity.py``
+(every variable renamed, functions shuffled, comments and blank lines rewritten; 10 seeds each):
 
-- independent correct solutions of ``conv`` and ``pooling`` share at most **15 %** of their
-  code (the common lines the exercise dictates: ``torch.cat([...max..., ...avg...], dim=1)``,
-  the ``H_out`` formula); copies with every variable renamed, the functions shuffled and the
-  comments and blank lines rewritten share at least **77 %** (most 90-100 %). :data:`THRESHOLD`
-  is 0.5, far from both.
-- the similarity of a pair is the larger of the two shares (a student who copied and then added
-  code of their own is still found from the other side). A student who wrote only a line or two
-  (say, the hint's one-liner for ``_bin_edges``) shares 100 % of that with everybody who followed
-  the same hint, so a pair also needs :data:`MIN_SHARE_OF_SOLUTION` of an exercise's worth of code
-  in common (the course solution's fingerprinted tokens; at least :data:`MIN_MATCHED_TOKENS`
-  without a solution): half of ``pooling`` is about 440 tokens, the two hint lines about 150.
-- comparing 200 students on one exercise (19,900 pairs) takes a few seconds; see
-  ``tests/test_similarity.py::test_two_hundred_students_take_seconds``.
+- two independent correct solutions share at most **20 %** of either one's code (lines the task
+  dictates: the ``H_out`` formula, ``torch.cat([max, avg], dim=1)``), at most 35 % when both were
+  also shuffled and moved the same function (the new seams match); a disguised copy shares at
+  least **89 %** of one side (the smaller share at least 78 %). :data:`THRESHOLD` is 0.5, far from both.
+- the similarity of a pair is the larger of its two shares, so a student who copied and then
+  added code of their own is still found from the other side. A student who wrote only a line or
+  two (the docstring's hint for ``_bin_edges``) shares all of it with everybody who followed the
+  hint, so a pair must also share :data:`MIN_SHARE_OF_SOLUTION` of an exercise's worth of code
+  (the course solution's tokens outside the stub): half of ``pooling`` is about 440 tokens, the
+  hint lines are about 150. Without a course nothing is boilerplate and :data:`MIN_MATCHED_TOKENS`
+  applies; then the stub's own code matches between every two students, so give the course.
+- time for 200 students of one exercise (19,900 pairs; all copies or stubs, the worst case:
+  3,120 and 3,675 pairs flagged), on this project's 2-core machine: ``conv`` 4.2 s, ``pooling``
+  11 s, most of it Pygments tokenizing each student once (16 and 39 ms a student); pairs that
+  share little are dismissed by a set intersection of their fingerprints (:data:`_PREFILTER`).
+  ``tests/test_similarity.py::test_two_hundred_students_take_seconds`` measures ``conv``.
 """
 
 from __future__ import annotations
 
+import bisect
 import io
 import itertools
 import os
@@ -72,6 +78,8 @@ MIN_SHARE_OF_SOLUTION = 0.5
 MIN_MATCHED_TOKENS = 100
 #: Bytes of code kept per student and exercise; the snapshot says where it was cut.
 SNAPSHOT_LIMIT = 512 * 1024
+#: Lines of code shown around each shared region in :func:`pairs_html` (the rest are counted).
+CONTEXT_LINES = 3
 #: Pairs shown side by side in :func:`pairs_html` (the most similar first); the rest are listed.
 MAX_PAIRS_SHOWN = 50
 #: copydetect's k-gram length (noise threshold) and winnowing window (its defaults, 25 and 30 - 25 + 1).
@@ -354,17 +362,47 @@ CSS = """.similarity table.pairs{border-collapse:collapse;margin-bottom:1em}
 .similarity pre{background:#f7f7f7;border:1px solid #ddd;padding:6px;overflow:auto;max-height:40em;
 font-size:12px;line-height:1.35;white-space:pre}
 .similarity mark{background:#ffd54f;color:inherit}
+.similarity .skip{color:#888;font-style:italic}
 """
 
 
-def _marked(code: str, regions: t.Sequence[tuple[int, int]]) -> str:
-    """``code`` escaped for HTML, the ``regions`` in ``<mark>``."""
-    out, at = [], 0
+def _marked(code: str, regions: t.Sequence[tuple[int, int]], context: int = CONTEXT_LINES) -> str:
+    """``code`` escaped for HTML, the ``regions`` in ``<mark>``; far from them, only a count of lines.
+
+    Lines within ``context`` lines of a match and the ``# --- <path>`` headers are shown; each
+    longer stretch without a match becomes one line saying how many lines it holds (the whole
+    snapshot is ``<student>/code/<exercise>.py``).
+    """
+    lines = code.split("\n")
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+    marks: list[list[tuple[int, int]]] = [[] for _ in lines]
     for start, end in regions:
-        out += [_html(code[at:start]), "<mark>", _html(code[start:end]), "</mark>"]
-        at = end
-    out.append(_html(code[at:]))
-    return "".join(out)
+        for i in range(bisect.bisect_right(starts, start) - 1, bisect.bisect_right(starts, max(start, end - 1))):
+            a, b = max(start, starts[i]) - starts[i], min(end, starts[i] + len(lines[i])) - starts[i]
+            if a < b:
+                marks[i].append((a, b))
+    hot = [i for i, m in enumerate(marks) if m]
+    keep = {j for i in hot for j in range(i - context, i + context + 1)} if hot else set(range(len(lines)))
+    out, skipped = [], 0
+    for i, line in enumerate(lines):
+        if i not in keep and not line.startswith(_HEADER):
+            skipped += 1
+            continue
+        if skipped:
+            out.append(_skip_line(skipped))
+            skipped = 0
+        at, parts = 0, []
+        for a, b in marks[i]:
+            parts += [str(_html(line[at:a])), "<mark>", str(_html(line[a:b])), "</mark>"]
+            at = b
+        out.append("".join(parts) + str(_html(line[at:])))
+    if skipped:
+        out.append(_skip_line(skipped))
+    return "\n".join(out)
+
+
+def _skip_line(count: int) -> str:
+    return f"<span class='skip'>{_html(_('... {count} line(s) without shared code ...').format(count=count))}</span>"
 
 
 def _one(text: str) -> str:
