@@ -43,7 +43,7 @@ SAMPLES = REPO / "examples" / "submissions"
 MARKER = ".demo-class"
 #: A module the ``broken:import`` student forgot to hand in.
 MISSING_MODULE = "helpers"
-KINDS = ("solution", "mutant", "stub", "copy-of", "broken", "notebook", "sample", "absent")
+ENTRY_KINDS = ("solution", "mutant", "stub", "copy-of", "broken", "notebook", "sample", "absent")
 
 
 class SpecError(ValueError):
@@ -80,8 +80,8 @@ def load_spec(path: Path, course: Course) -> list[Student]:
 
 def _check_entry(what: str, exercise: Exercise, students: set[str], where: str) -> None:
     kind, _, arg = what.partition(":")
-    if kind not in KINDS:
-        raise SpecError(f"{where}: {what!r} is none of {', '.join(KINDS)}")
+    if kind not in ENTRY_KINDS:
+        raise SpecError(f"{where}: {what!r} is none of {', '.join(ENTRY_KINDS)}")
     if kind == "mutant" and not _mutant(exercise, arg).is_file():
         raise SpecError(f"{where}: no mutant reference/{exercise.name}/mutants/{arg}.py")
     if kind == "copy-of" and arg not in students:
