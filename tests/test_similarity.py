@@ -122,7 +122,10 @@ def test_independent_correct_solutions_are_not_flagged(tmp_path, course, exercis
     assert max((p.similarity for p in everything.values()), default=0.0) < 0.2
 
 
-@pytest.mark.parametrize("exercise,original", [(e, n) for e in sorted(INDEPENDENT) for n in ["solution", *INDEPENDENT[e]]])
+ORIGINALS = [(e, n) for e in sorted(INDEPENDENT) for n in ["solution", *INDEPENDENT[e]]]
+
+
+@pytest.mark.parametrize("exercise,original", ORIGINALS)
 def test_copy_with_renamed_variables_and_reordered_functions_is_flagged(tmp_path, course, exercise, original):
     source = module(exercise, original)
     copy = disguise(source, seed=len(original))
@@ -141,15 +144,21 @@ def test_students_who_left_the_stub_untouched_are_not_flagged(tmp_path, course):
     assert flagged(tmp_path, course, "pooling", sources, notebooks={"cleo", "dora"}) == {}
 
 
-def test_untouched_stub_notebooks_from_the_course_are_not_flagged(tmp_path, course):
+@pytest.mark.parametrize("exercise", sorted(INDEPENDENT))
+def test_untouched_stub_notebooks_from_the_course_are_not_flagged(tmp_path, course, exercise):
     out = tmp_path / "results"
     for student in ("anna", "ben"):
         (tmp_path / student).mkdir()
-        (tmp_path / student / "conv.ipynb").write_bytes((REPO / "notebooks" / "conv.ipynb").read_bytes())
-        intake = stage_submission(tmp_path / student, tmp_path / "stage" / student, ["conv"])
-        sim.write_snapshots(intake.root, out / student, ["conv"])
-    assert "cell" in (out / "anna" / "code" / "conv.py").read_text()
-    assert sim.find_similar(out, ["anna", "ben"], ["conv"], course, threshold=0.0) == []
+        notebook = (REPO / "notebooks" / f"{exercise}.ipynb").read_bytes()
+        (tmp_path / student / f"{exercise}.ipynb").write_bytes(notebook)
+        intake = stage_submission(tmp_path / student, tmp_path / "stage" / student, [exercise])
+        sim.write_snapshots(intake.root, out / student, [exercise])
+    snapshot = (out / "anna" / "code" / f"{exercise}.py").read_text()
+    assert "# ---- cell" in snapshot
+    assert sim.find_similar(out, ["anna", "ben"], [exercise], course, threshold=0.0) == []
+    # not a token of it is the student's own: the stub's notebook layout is boilerplate too
+    common = set().union(*(sim._all_kgrams(text) for text in sim._stub_texts(course, exercise)))
+    assert sim._fingerprint(snapshot, common).fp.token_coverage == 0
 
 
 def test_a_notebook_copy_of_another_students_package_is_flagged(tmp_path, course):
@@ -164,7 +173,8 @@ def test_a_notebook_copy_of_another_students_package_is_flagged(tmp_path, course
 def test_students_who_only_typed_the_hints_are_not_flagged(tmp_path, course):
     """The docstrings dictate a few one-liners; two students who wrote only those share all of their code."""
     stub = module("pooling", "stub")
-    todo = '    # TODO: your code here\n    raise NotImplementedError("_bin_edges: not implemented yet (exercise pooling)")'
+    todo = ('    # TODO: your code here\n'
+            '    raise NotImplementedError("_bin_edges: not implemented yet (exercise pooling)")')
     hinted = stub.replace(todo, "    return [(i * size // out, -((-(i + 1) * size) // out)) for i in range(out)]")
     assert hinted != stub
     sources = {"anna": hinted, "ben": hinted, "cleo": module("pooling", "solution")}

@@ -47,6 +47,7 @@ on the hand-written independent solutions in ``tests/similarity_cases/`` (3 for 
 
 from __future__ import annotations
 
+import ast
 import bisect
 import io
 import itertools
@@ -273,21 +274,40 @@ def compare_snapshots(exercise: str, snapshots: t.Mapping[str, str], boilerplate
     return sorted(pairs, key=lambda p: (-p.similarity, p.students))
 
 
-def _stub_texts(course: "Course", exercise: str) -> list[str]:
-    """The stub as a student gets it: the package, and the package a notebook of it becomes."""
-    ex = course.exercise(exercise)
-    texts = [snapshot_text(ex.stub)] if ex.stub.is_dir() else []
+def _without_docstring(source: str) -> str:
+    """``source`` without its module docstring (a notebook has it as markdown, not code)."""
     try:
-        import tempfile
+        body = ast.parse(source).body
+    except SyntaxError:
+        return source
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        return "\n".join(source.splitlines()[body[0].end_lineno or 0:]) + "\n"
+    return source
 
-        from ..notebooks import notebook_to_module, stub_notebook_text, write_notebook_package
 
-        converted = notebook_to_module(stub_notebook_text(ex).encode("utf-8"), f"{exercise}.ipynb")
+def _stub_texts(course: "Course", exercise: str) -> list[str]:
+    """The stub as a student gets it: the package, and the package its notebook becomes at intake.
+
+    The notebook's code cells are the stub module's code without its docstring (``grade
+    notebooks`` makes them so); they are laid out as intake lays out a notebook
+    (:func:`grader.notebooks.write_notebook_package`) without reading the notebook, because
+    nbformat's import costs seconds here (jsonschema's format checkers compile a grammar).
+    """
+    import tempfile
+
+    from ..notebooks import ConvertedNotebook, write_notebook_package
+
+    stub = course.exercise(exercise).stub
+    if not stub.is_dir():
+        return []
+    texts = [snapshot_text(stub)]
+    module = stub / f"{exercise}.py"
+    if module.is_file():
+        code = _without_docstring(module.read_text(encoding="utf-8", errors="replace"))
         with tempfile.TemporaryDirectory() as tmp:
-            write_notebook_package(converted, Path(tmp) / exercise, exercise)
+            write_notebook_package(ConvertedNotebook(code), Path(tmp) / exercise, exercise)
             texts.append(snapshot_text(Path(tmp) / exercise))
-    except Exception:  # a stub the notebook generator cannot read: the package alone is boilerplate
-        pass
     return texts
 
 
