@@ -8,6 +8,7 @@ functions and rewrites comments and blank lines, as a student hiding a copy woul
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 import itertools
 import json
@@ -258,9 +259,40 @@ def test_a_snapshot_of_an_exercise_no_longer_submitted_is_removed(tmp_path):
     assert not (student / "code" / "pooling.py").exists()
 
 
-def test_grade_batch_writes_the_snapshot_after_intake():
-    source = (REPO / "grader" / "batch.py").read_text(encoding="utf-8")
-    assert "write_snapshots(intake.root, Path(out) / entry.student_id, exercises)" in source
+def test_grade_batch_writes_the_snapshot_of_what_it_grades(tmp_path, monkeypatch):
+    """grade_student after intake, with the sandbox and the checks stubbed out (no torch, no worker)."""
+    import sys
+    import types
+
+    import grader.sandbox
+    from grader.batch import Entry, grade_student
+
+    class NoSandbox:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def mark_unavailable(self, name, message):
+            pass
+
+    monkeypatch.setattr(grader.sandbox, "Sandbox", NoSandbox)
+    monkeypatch.setitem(sys.modules, "grader.runner", types.SimpleNamespace(run_many=lambda *a, **k: []))
+    entry = submit(tmp_path, "anna", "pooling", module("pooling", "pooling_loops"), notebook=True)
+    (entry / "conv").mkdir()
+    (entry / "conv" / "conv.py").write_text("def conv2d(x, w):\n    return x\n")
+    out = tmp_path / "results"
+    (out / "anna" / "code").mkdir(parents=True)
+    (out / "anna" / "code" / "padding_stride.py").write_text("stale")
+    grade_student(str(REPO), Entry(entry, "anna"), str(out), ["conv", "pooling", "padding_stride"], "cpu")
+    code = out / "anna" / "code"
+    assert sorted(p.name for p in code.iterdir()) == ["conv.py", "pooling.py"]  # nothing handed in, nothing kept
+    assert (code / "conv.py").read_text().startswith("# --- conv/__init__.py\nfrom .conv import *")
+    assert "# ---- cell" in (code / "pooling.py").read_text() and "def _bin_edges" in (code / "pooling.py").read_text()
 
 
 # -- views -----------------------------------------------------------------------------------------------
@@ -295,6 +327,16 @@ def test_pairs_html_without_pairs_says_so_and_the_page_wraps_it():
     assert "No two students" in sim.pairs_html([])
     page = sim.similarity_page([hostile_pair()])
     assert page.startswith("<!doctype html>") and "Content-Security-Policy" in page and "<script>" not in page
+
+
+def test_pairs_table_shows_student_ids_as_text_not_markup():
+    from rich.console import Console
+
+    pair = dataclasses.replace(hostile_pair(), students=("[red]x[/red]", "ben\x1b[2J\x07"))
+    console = Console(record=True, width=200, color_system=None)
+    console.print(sim.pairs_table([pair]))
+    shown = console.export_text()
+    assert "[red]x[/red]" in shown and "\x1b" not in shown and "\x07" not in shown and "ben" in shown
 
 
 def test_grade_similarity_prints_the_pairs_and_writes_the_page(tmp_path, course):
