@@ -66,11 +66,15 @@ class Sources(dict):  # type: ignore[type-arg]
         #: every regular file's path (read or not), and the parsed trees of the Python files
         self.files: set[str] = set(self)
         self.trees: dict[str, ast.Module] = {}
+        #: problems that are only a syntax error in a UTF-8 file: Python cannot compile it either, so
+        #: that file never runs (it cannot patch a sibling package; its own package fails to import)
+        self.syntax_errors: list[str] = []
 
     def copy(self) -> "Sources":
         out = Sources(self, package=self.package, problems=self.problems, data=self.data, folders=self.folders,
                       root_names=self.root_names)
         out.files, out.trees = set(self.files), dict(self.trees)
+        out.syntax_errors = list(self.syntax_errors)
         if hasattr(self, "_scan"):
             out._scan = self._scan  # type: ignore[attr-defined]
         return out
@@ -113,7 +117,13 @@ def read_sources(folder: str | os.PathLike[str], root: str | os.PathLike[str] | 
 
 
 def _threat_from(other: Sources, package: str) -> list[str]:
-    reasons = other.problems + find_dynamic_code(other) + find_outside_imports(other)
+    """Why the sibling package ``other`` could change ``package``'s code at run time (none: ``[]``).
+
+    A sibling file with a plain syntax error is no threat: Python cannot compile it either, so it
+    never runs (a student's one broken exercise must not void the others).
+    """
+    problems = [p for p in other.problems if p not in other.syntax_errors]
+    reasons = problems + find_dynamic_code(other) + find_outside_imports(other)
     if not reasons:
         return []
     return [f"{other.package}/ is graded in the same worker as this exercise and could change its code while it "
@@ -264,8 +274,9 @@ def _python_text(data: bytes, rel: str, shown: str, out: Sources) -> str | None:
     try:
         out.trees[rel] = ast.parse(text, filename=rel)
     except SyntaxError as exc:
-        out.problems.append(f"{shown} is not valid Python ({exc.msg}, line {exc.lineno}), so the grader cannot "
-                            "read it.")
+        problem = f"{shown} is not valid Python ({exc.msg}, line {exc.lineno}), so the grader cannot read it."
+        out.problems.append(problem)
+        out.syntax_errors.append(problem)
         return None
     except (ValueError, RecursionError, MemoryError):
         out.problems.append(f"{shown} is nested too deeply to be read as Python.")

@@ -225,6 +225,18 @@ def test_a_package_graded_in_the_same_worker_that_could_change_this_one_is_a_pro
     assert "conv.py, line 2: p.f = ..." in found[0]
 
 
+def test_a_sibling_with_a_syntax_error_is_no_threat_but_one_python_could_read_differently_is(tmp_path):
+    """A file Python cannot compile never runs, so one broken exercise does not void the others; a file
+    the grader cannot read as Python would (another encoding) still fails closed."""
+    clean = package(tmp_path, {"pooling.py": "def f():\n    return 1\n"}, name="pooling")
+    package(tmp_path, {"conv.py": "def conv2d(x, w)\n    return x\n"}, name="conv")
+    assert read_sources(clean, tmp_path, loaded_with=["conv", "pooling"]).problems == []
+    assert read_sources(tmp_path / "conv", tmp_path).problems, "its own package still cannot be read"
+    (tmp_path / "conv" / "conv.py").write_bytes(b"# -*- coding: latin-1 -*-\nx = '\xe9'\n")
+    found = read_sources(clean, tmp_path, loaded_with=["conv", "pooling"]).problems
+    assert len(found) == 1 and "conv/ is graded in the same worker" in found[0], found
+
+
 def test_star_imports_of_a_forbidden_library_count_as_mentions():
     source = "from torch.nn.functional import *\ndef mine(x):\n    return x\ny = conv2d(1, 2)\nz = mine(1)\n"
     assert find_forbidden_names({"a.py": source}, ["torch.nn.functional.conv2d", "torch.nn.functional.mine"]) == [

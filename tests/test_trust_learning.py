@@ -154,3 +154,20 @@ def test_correct_routes_pass_the_source_rule():
                   "class Pipeline:\n    def __init__(self, fs):\n        self.fs = L(fs)\n\n"
                   "class TfmdLists(L):\n    pass\n\nclass Categorize(Transform):\n    order = 1\n")
     assert find_borrowed({"transforms.py": transforms}, **TRANSFORMS) == []
+
+
+def test_callbacks_reference_ignores_what_other_exercises_add_to_fastais_defaults():
+    """Grading lr_find or one_cycle in the same process imports fastai.callback.schedule, which appends
+    ProgressCallback to fastai's global default callbacks; the callbacks reference must not expect its
+    events from the student (a correct solution scored 4/25 in a batch with lr_find)."""
+    import torch
+    from fastai.callback import schedule  # noqa: F401  (what the lr_find and one_cycle references import)
+    from fastai.callback.progress import ProgressCallback
+    from fastai.learner import defaults
+
+    from reference.callbacks.implementation import Learner
+
+    assert ProgressCallback in defaults.callbacks
+    model = torch.nn.Linear(2, 1)
+    learn = Learner(model, None, torch.nn.functional.mse_loss, torch.optim.SGD)
+    assert sorted(type(cb).__name__ for cb in learn.cbs) == ["CastToTensor", "TrainEvalCallback"]
