@@ -27,4 +27,5 @@ def write_class_outputs(out: Path, rows: t.Mapping[str, dict[str, t.Any]], exerc
     exports.write_junit(out, rows, exercises)
     exports.write_moodle_csv(out, rows, exercises)
     pairs = similarity.find_similar(out, list(rows), exercises, course)
+    similarity.write_similarity_html(out, pairs)
     class_report.write_report_html(out, rows, exercises, course, similar=pairs)
