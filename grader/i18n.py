@@ -36,7 +36,7 @@ if t.TYPE_CHECKING:
     from .results import ExerciseResult
 
 __all__ = ["LANGUAGES", "detect_language", "set_language", "language", "_", "Translator", "read_po",
-           "compile_po", "extract_messages", "extract_exercise_texts", "missing_translations", "audit_exercise", "skeleton", "exercise_catalog_paths", "translate_text"]
+           "compile_po", "extract_messages", "extract_exercise_texts", "missing_translations", "audit_exercise", "audit_results", "skeleton", "exercise_catalog_paths", "translate_text"]
 
 DOMAIN = "grader"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -515,33 +515,26 @@ def audit_exercise(exercise: "Exercise", lang: str = "de", mutants: t.Sequence[s
     """Grade the stub and the mutants (all, or those named) with every check, translate each result
     into ``lang`` and return ``{subject: untranslated lines}`` for the subjects that have any.
     Student output and tracebacks are not messages and do not count."""
-    import shutil
+    from .validation import validate_exercise
 
-    from ._limits import Limits
-    from .authoring import mutant_submission
-    from .forkserver import ForkServerLauncher
-    from .runner import run_checks
-    from .sandbox import Sandbox
+    report = validate_exercise(exercise, device=device, only=None if mutants is None else [*mutants])
+    return audit_results(exercise, report.results, lang)
 
-    subjects = [("stub", exercise.stub.parent, False)]
-    for mutant in exercise.mutants:
-        if mutants is None or mutant.stem in mutants:
-            if "__requires_device__" not in mutant.read_text(encoding="utf-8"):
-                subjects.append((f"mutant {mutant.stem}", mutant_submission(exercise, mutant), True))
-    launcher = ForkServerLauncher(unprivileged=False)
+
+def audit_results(exercise: "Exercise", results: t.Mapping[str, "ExerciseResult"],
+                  lang: str = "de") -> dict[str, list[str]]:
+    """``{subject: untranslated lines}`` of graded results (a validation's: stub, mutants) in ``lang``.
+
+    The solution's result has no message to translate; it is left out.
+    """
     found: dict[str, list[str]] = {}
-    try:
-        for what, root, temporary in subjects:
-            with Sandbox(root, [exercise.name], Limits(), launcher=launcher) as sandbox:
-                result = run_checks(exercise, sandbox, root, hidden=True, device=device)
-            translator = Translator(lang, exercise)
-            translator.result(result)
-            if translator.untranslated:
-                found[what] = list(dict.fromkeys(translator.untranslated))
-            if temporary:
-                shutil.rmtree(root, ignore_errors=True)
-    finally:
-        launcher.close()
+    for what, result in results.items():
+        if what == "solution":
+            continue
+        translator = Translator(lang, exercise)
+        translator.result(result)
+        if translator.untranslated:
+            found[what] = list(dict.fromkeys(translator.untranslated))
     return found
 
 

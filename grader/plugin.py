@@ -68,8 +68,10 @@ class GradePlugin:
     """
 
     def __init__(self, exercises: t.Sequence[Exercise], sandbox: Sandbox, device: str, submission: Path,
-                 artifacts_dir: Path | None = None) -> None:
+                 artifacts_dir: Path | None = None, only: t.Collection[str] | None = None) -> None:
         self.exercises = list(exercises)
+        #: check functions (``conv::test_bias``) to run; ``None``: all (``grade validate`` narrows it)
+        self.only = None if only is None else set(only)
         self.sandbox = sandbox
         self.device_name = device
         self.submission = submission
@@ -149,6 +151,18 @@ class GradePlugin:
                     check.score = 0.0
                     check.message = (f"Not counted: {', '.join(sorted(failed))} failed, and that rule "
                                      f"decides whether this exercise earns any points.\n{check.message}").rstrip()
+
+    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        if self.only is None:
+            return
+        keep, drop = [], []
+        for item in items:
+            function = f"{self.exercise_of(item).name}::{item.name.split('[', 1)[0]}"
+            (keep if function in self.only else drop).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         exercise = self.exercise_of(item)

@@ -44,16 +44,22 @@ def resolve_device(device: str) -> str:
 
 
 def run_checks(exercise: Exercise, sandbox: Sandbox, submission: Path, *, hidden: bool,
-               device: str = "cpu", artifacts_dir: Path | None = None) -> ExerciseResult:
+               device: str = "cpu", artifacts_dir: Path | None = None, stop_early: bool = False,
+               only: t.Collection[str] | None = None) -> ExerciseResult:
     """Grade ``exercise`` for the student whose packages are in ``submission``."""
-    return run_many([exercise], sandbox, submission, hidden=hidden, device=device, artifacts_dir=artifacts_dir)[0]
+    return run_many([exercise], sandbox, submission, hidden=hidden, device=device, artifacts_dir=artifacts_dir,
+                    stop_early=stop_early, only=only)[0]
 
 
 def run_many(exercises: t.Sequence[Exercise], sandbox: Sandbox, submission: Path, *, hidden: bool,
-             device: str = "cpu", artifacts_dir: Path | None = None) -> list[ExerciseResult]:
+             device: str = "cpu", artifacts_dir: Path | None = None, stop_early: bool = False,
+             only: t.Collection[str] | None = None) -> list[ExerciseResult]:
     """Grade several exercises of one student in one pytest session (one result per exercise).
 
     Files checks write for the student (pictures) go to ``artifacts_dir/<exercise>/``.
+    ``stop_early``: stop at the first check that does not pass (``grade validate --quick`` only needs
+    to know that a mutant is caught); ``only``: run just these check functions (``conv::test_bias``).
+    Neither is for grading a student: their result lacks the checks not run.
     """
     files = [f for ex in exercises for f in ex.check_files(hidden)]
     for ex in exercises:
@@ -64,8 +70,8 @@ def run_many(exercises: t.Sequence[Exercise], sandbox: Sandbox, submission: Path
     root = str(exercises[0].course_root)
     if root not in sys.path:
         sys.path.append(root)  # hidden checks import reference/<name>/ helpers from here
-    plugin = GradePlugin(exercises, sandbox, device, submission, artifacts_dir)
-    args = [*map(str, files), "-c", str(_INI), "--rootdir", root, "--import-mode=importlib",
+    plugin = GradePlugin(exercises, sandbox, device, submission, artifacts_dir, only=only)
+    args = [*map(str, files), *(["-x"] if stop_early else []), "-c", str(_INI), "--rootdir", root, "--import-mode=importlib",
             "--assert=plain", "--noconftest", "-q", "--no-header", "-s", "--tb=no",
             *(arg for plugin_name in _UNUSED_PLUGINS for arg in ("-p", f"no:{plugin_name}"))]
     _configure_torch(device)

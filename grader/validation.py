@@ -37,6 +37,9 @@ class ValidationReport:
     caught_by: dict[str, list[str]] = field(default_factory=dict)
     #: mutants not run on this device, with the reason (a TF32 mutant on a CPU)
     skipped: list[str] = field(default_factory=list)
+    #: the graded result of each submission (``solution``, ``stub``, ``mutant <name>``), in English:
+    #: what the German audit translates instead of grading everything a second time
+    results: dict[str, ExerciseResult] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -60,8 +63,16 @@ def _failed_functions(result: ExerciseResult) -> list[str]:
     return sorted({c.function for c in result.checks if c.outcome not in ("passed", "skipped")})
 
 
-def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = None) -> ValidationReport:
-    """Grade the solution, the stub and every mutant of ``exercise`` with all checks."""
+def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = None,
+                      only: t.Sequence[str] | None = None, quick: bool = False) -> ValidationReport:
+    """Grade the solution, the stub and every mutant of ``exercise`` (or the mutants named in ``only``)
+    with all checks.
+
+    ``quick``: the same four promises, decided with less grading. A mutant is graded until its
+    first failing check (that is enough to know it is caught); then only the hidden checks no
+    mutant has failed yet are run, mutant after mutant, until each has caught one. The report's
+    rows then list, per mutant, the checks that were run and failed, not every check it fails.
+    """
     from .runner import resolve_device, run_checks
 
     device = resolve_device(device)
@@ -75,6 +86,8 @@ def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = 
     temporary: list[Path] = []
     subjects: list[tuple[str, Path]] = [("solution", exercise.solution.parent), ("stub", exercise.stub.parent)]
     for mutant in exercise.mutants:
+        if only is not None and mutant.stem not in only:
+            continue
         needs = mutant_device(mutant)
         if needs and needs != device:
             report.skipped.append(f"mutant {mutant.stem}: needs {needs} (it is a {needs}-only mistake, "
@@ -92,8 +105,11 @@ def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = 
                 if console is not None:
                     status.update(f"validate {exercise.name}: {what}…")  # type: ignore[union-attr]
                 with Sandbox(root, [exercise.name], Limits(threads=1).for_device(device), launcher=launcher) as sandbox:
-                    result = run_checks(exercise, sandbox, root, hidden=True, device=device)
+                    result = run_checks(exercise, sandbox, root, hidden=True, device=device,
+                                        stop_early=quick and what.startswith("mutant"))
                 _record(report, what, result, hidden_functions)
+            if quick:
+                _cover(report, exercise, subjects, hidden_functions, launcher, device, status, console)
     finally:
         launcher.close()
         for root in temporary:
@@ -111,6 +127,7 @@ def _record(report: ValidationReport, what: str, result: ExerciseResult,
     """Check one graded submission against its promise (full marks, zero, or caught)."""
     failed = _failed_functions(result)
     report.rows.append((what, result.score, result.max_score, failed))
+    report.results[what] = result
     hidden_functions |= {c.function for c in result.checks if c.visibility != "visible"}
     if what == "solution" and result.score != result.max_score:
         bad = [f"{c.check_id}: {c.message[:300]}" for c in result.checks if not c.passed]
@@ -125,17 +142,37 @@ def _record(report: ValidationReport, what: str, result: ExerciseResult,
             report.caught_by.setdefault(function, []).append(what.removeprefix("mutant "))
 
 
-def _validate_in_child(course_root: str, name: str, device: str) -> ValidationReport:
+def _cover(report: ValidationReport, exercise: Exercise, subjects: t.Sequence[tuple[str, Path]],
+           hidden_functions: set[str], launcher: t.Any, device: str, status: t.Any, console: t.Any) -> None:
+    """``quick`` validation's second pass: the hidden checks no mutant failed yet, mutant after mutant."""
+    from .runner import run_checks
+
+    for what, root in subjects:
+        uncovered = hidden_functions - set(report.caught_by)
+        if not uncovered:
+            return
+        if not what.startswith("mutant"):
+            continue
+        if console is not None:
+            status.update(f"validate {exercise.name}: {len(uncovered)} check(s) on {what}…")
+        with Sandbox(root, [exercise.name], Limits(threads=1).for_device(device), launcher=launcher) as sandbox:
+            result = run_checks(exercise, sandbox, root, hidden=True, device=device, only=uncovered)
+        for function in _failed_functions(result):
+            if function in uncovered:
+                report.caught_by.setdefault(function, []).append(what.removeprefix("mutant "))
+
+
+def _validate_in_child(course_root: str, name: str, device: str, quick: bool = False) -> ValidationReport:
     import warnings
 
     from .catalog import Course
 
     warnings.simplefilter("ignore")
-    return validate_exercise(Course(Path(course_root)).exercise(name), device=device)
+    return validate_exercise(Course(Path(course_root)).exercise(name), device=device, quick=quick)
 
 
 def validate_many(exercises: t.Sequence[Exercise], device: str = "cpu", jobs: int = 1,
-                  console: t.Any = None) -> t.Iterator[ValidationReport]:
+                  console: t.Any = None, quick: bool = False) -> t.Iterator[ValidationReport]:
     """Validate several exercises, ``jobs`` at a time in separate processes; reports in the given order.
 
     Validation is CPU-bound and exercises are independent, so on a 2-core CI machine two jobs
@@ -143,14 +180,14 @@ def validate_many(exercises: t.Sequence[Exercise], device: str = "cpu", jobs: in
     """
     if jobs <= 1 or len(exercises) <= 1:
         for exercise in exercises:
-            yield validate_exercise(exercise, device=device, console=console)
+            yield validate_exercise(exercise, device=device, console=console, quick=quick)
         return
     import concurrent.futures as cf
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")  # never fork a process that has torch threads
     with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [pool.submit(_validate_in_child, str(ex.course_root), ex.name, device) for ex in exercises]
+        futures = [pool.submit(_validate_in_child, str(ex.course_root), ex.name, device, quick) for ex in exercises]
         status = console.status("") if console is not None else contextlib.nullcontext()
         with status:
             for exercise, future in zip(exercises, futures):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import typing as t
 import warnings
 from pathlib import Path
 
@@ -22,9 +24,28 @@ HOSTILE = Path(__file__).resolve().parent / "hostile"
 TEST_LIMITS = Limits(call_timeout=3.0, import_timeout=15.0, memory_mb=2048)
 
 
+#: Every exercise of the course; `make test` validates them all.
+EXERCISES = sorted(find_course(REPO).exercises())
+#: Exercises validated at once (one per core of the CI machine).
+VALIDATE_JOBS = int(os.environ.get("GRADE_VALIDATE_JOBS", str(min(2, os.cpu_count() or 1))))
+
+
 @pytest.fixture(scope="session")
 def course() -> Course:
     return find_course(REPO)
+
+
+@pytest.fixture(scope="session")
+def validation_reports(course: Course) -> dict[str, t.Any]:
+    """`grade validate` of every exercise, once per session: the largest part of `make test`.
+
+    tests/test_course.py holds each exercise to its four promises; tests/test_i18n.py translates the
+    same graded results into German instead of grading the stubs and mutants a second time.
+    """
+    from grader.validation import validate_many
+
+    exercises = [course.exercise(n) for n in EXERCISES]
+    return {r.exercise: r for r in validate_many(exercises, jobs=VALIDATE_JOBS, quick=True)}
 
 
 def make_conv_submission(root: Path, conv_source: str | Path) -> Path:

@@ -7,21 +7,14 @@ of the CI machine): this is the largest part of `make test`, and it must fit CI'
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from conftest import REPO
-from grader.catalog import find_course
-from grader.validation import ValidationReport, validate_many
-
-EXERCISES = sorted(find_course(REPO).exercises())
-JOBS = int(os.environ.get("GRADE_VALIDATE_JOBS", str(min(2, os.cpu_count() or 1))))
+from conftest import EXERCISES
 
 
-@pytest.fixture(scope="session")
-def reports(course) -> dict[str, ValidationReport]:
-    return {r.exercise: r for r in validate_many([course.exercise(n) for n in EXERCISES], jobs=JOBS)}
+@pytest.fixture
+def reports(validation_reports):
+    return validation_reports
 
 
 @pytest.mark.parametrize("name", EXERCISES)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from conftest import REPO
 from grader.catalog import find_course
 from grader.cli import cli
-from grader.i18n import (MESSAGE_MODULES, Translator, audit_exercise, compile_po, detect_language, extract_messages,
+from grader.i18n import (MESSAGE_MODULES, Translator, audit_exercise, audit_results, compile_po, detect_language, extract_messages,
                          missing_translations, po_path, read_po, skeleton)
 
 GRADER = REPO / "grader"
@@ -134,26 +134,16 @@ def test_errors_are_german_too():
     assert result.output.strip() == "Fehler: Der Abgabeordner /no/such/folder existiert nicht."
 
 
-#: Mutants whose feedback covers the message kinds of each translated exercise (hints, shapes,
-#: dtypes, exceptions, the from-scratch rule, traces). `python -m grader.i18n audit NAME` runs all.
-AUDITED = {"conv": ["flipped_kernel", "uses_f_conv2d", "squeezes_result", "bias_none_crashes"],
-           "padding_stride": ["float_division", "no_argument_checks", "p_not_2p"],
-           "callbacks": ["events_out_of_order"],
-           "basics": ["grads_missing_factor_2", "uses_at_operator", "relu_in_place", "precision_float32_in_float64"],
-           "batchnorm": ["eps_outside_sqrt", "stats_not_buffers", "params_not_trainable", "uses_f_batch_norm"],
-           "optimizers": ["no_bias_correction", "shared_state", "uses_torch_optim", "precision_float32_in_float64"],
-           "learner": ["naive_log_softmax", "dataloader_drops_last", "parameter_no_grad", "unweighted_metric_means"],
-           "keypoints": ["flip_no_eye_swap", "width_no_factor", "head_no_sigmoid_range", "uses_fastai_sigmoid_range"],
-           "transforms": ["pipeline_not_sorted", "categorize_returns_int", "setups_on_all_items",
-                          "uses_fasttransform_pipeline"],
-           "siamese": ["swapped_concat", "two_encoders", "splitter_swapped", "pairs_unbalanced"]}
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(AUDITED))
-def test_german_feedback_of_mutants_has_no_english_line(name):
+@pytest.mark.parametrize("name", TRANSLATED)
+def test_german_feedback_of_the_stub_and_every_mutant_has_no_english_line(name, validation_reports):
+    """The validation's graded results (stub and every mutant), translated: no English line is left."""
     exercise = COURSE.exercise(name)
-    known = {m.stem for m in exercise.mutants}
-    chosen = [m for m in AUDITED[name] if m in known] or sorted(known)[:2]
-    found = audit_exercise(exercise, "de", mutants=chosen)
+    found = audit_results(exercise, validation_reports[name].results, "de")
     assert not found, f"{name}: lines without German: {found}"
+
+
+def test_audit_grades_only_the_mutants_named(tmp_path):
+    """`python -m grader.i18n audit` grades what it is asked for (here: the stub and one conv mutant)."""
+    found = audit_exercise(COURSE.exercise("conv"), "de", mutants=["flipped_kernel"])
+    assert found == {}
