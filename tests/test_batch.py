@@ -142,6 +142,8 @@ def test_docker_batch_isolates_hostile_and_broken_submissions(tmp_path, workers)
 
     hostile = ["fork_bomb", "disk_filler", "fake_results", "snoop", "network", "kill_parent", "loop_in_call",
                "os_exit_in_call", "memory_hog", "output_flood", "patched_allclose", "tensor_subclass"]
+    if workers == "fresh":  # what a container of its own changes; how the worker answers is the same as warm
+        hostile = ["fork_bomb", "disk_filler", "fake_results", "network", "kill_parent", "memory_hog"]
     subs = build_submissions(tmp_path, hostile)
     extra = ["--fresh-workers"] if workers == "fresh" else []
     proc = run_batch(subs, tmp_path / "out", "--backend", "docker", "--jobs", "2", *extra)
