@@ -175,6 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fd", type=int)
     parser.add_argument("--connect")
     parser.add_argument("--warm", action="append", default=[], help="extra modules to import up front")
+    parser.add_argument("--role", default="grade", help="what the server is for (grade, validate): shown in ps")
     parser.add_argument("--sandboxed", action="store_true", help="PID 1 of a bubblewrap sandbox of its own")
     args = parser.parse_args(argv)
     global _sandboxed

@@ -82,8 +82,10 @@ class ForkServerLauncher:
     """
 
     def __init__(self, unprivileged: bool = True, uid_base: int | None = None, warm: t.Sequence[str] = (),
-                 device: str = "cpu", local_sandbox: bool = True) -> None:
+                 device: str = "cpu", local_sandbox: bool = True, role: str = "grade") -> None:
         self.python = sys.executable
+        #: what the server is for, on its command line (``ps`` tells a batch's servers from validation's)
+        self.role = role
         self.root_mode = unprivileged and os.getuid() == 0
         self.uid_base = uid_base if uid_base is not None else 200_000 + (os.getpid() % 1000) * 1000
         self.warm = list(warm)
@@ -115,7 +117,7 @@ class ForkServerLauncher:
     # -- server --------------------------------------------------------------------------
     def _start_server(self) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        server = [self.python, "-I", "-m", "grader._zygote", f"--fd={child.fileno()}",
+        server = [self.python, "-I", "-m", "grader._zygote", f"--fd={child.fileno()}", f"--role={self.role}",
                   *(f"--warm={m}" for m in self.warm)]
         env = None
         if self.bwrap:

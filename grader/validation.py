@@ -96,7 +96,7 @@ def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = 
         root = mutant_submission(exercise, mutant)
         temporary.append(root)
         subjects.append((f"mutant {mutant.stem}", root))
-    launcher = ForkServerLauncher(unprivileged=False, warm=exercise.warm)
+    launcher = ForkServerLauncher(unprivileged=False, warm=exercise.warm, role="validate")
     hidden_functions: set[str] = set()
     try:
         status = console.status("") if console is not None else contextlib.nullcontext()
@@ -171,12 +171,19 @@ def _validate_in_child(course_root: str, name: str, device: str, quick: bool = F
     return validate_exercise(Course(Path(course_root)).exercise(name), device=device, quick=quick)
 
 
+def _lower_priority(nice: int) -> None:
+    import os
+
+    os.nice(nice)
+
+
 def validate_many(exercises: t.Sequence[Exercise], device: str = "cpu", jobs: int = 1,
-                  console: t.Any = None, quick: bool = False) -> t.Iterator[ValidationReport]:
+                  console: t.Any = None, quick: bool = False, nice: int = 0) -> t.Iterator[ValidationReport]:
     """Validate several exercises, ``jobs`` at a time in separate processes; reports in the given order.
 
     Validation is CPU-bound and exercises are independent, so on a 2-core CI machine two jobs
-    halve the wall time of ``make test``'s biggest part.
+    halve the wall time of ``make test``'s biggest part. ``nice``: the pool's processes run at that
+    lower priority (``make test`` validates in the background while the other tests run).
     """
     if jobs <= 1 or len(exercises) <= 1:
         for exercise in exercises:
@@ -186,7 +193,8 @@ def validate_many(exercises: t.Sequence[Exercise], device: str = "cpu", jobs: in
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")  # never fork a process that has torch threads
-    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_lower_priority,
+                                initargs=(nice,)) as pool:
         futures = [pool.submit(_validate_in_child, str(ex.course_root), ex.name, device, quick) for ex in exercises]
         status = console.status("") if console is not None else contextlib.nullcontext()
         with status:
