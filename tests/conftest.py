@@ -87,3 +87,23 @@ def validation_reports() -> dict[str, t.Any]:
     same graded results into German instead of grading the stubs and mutants a second time.
     """
     return _VALIDATION.wait()
+
+
+def make_conv_submission(root: Path, conv_source: str | Path) -> Path:
+    """A submission folder ``root`` with ``conv/__init__.py`` and the given ``conv/conv.py``."""
+    package = root / "conv"
+    package.mkdir(parents=True)
+    shutil.copy(REPO / "solutions" / "conv" / "__init__.py", package / "__init__.py")
+    text = conv_source.read_text() if isinstance(conv_source, Path) else conv_source
+    (package / "conv.py").write_text(text)
+    return root
+
+
+def grade(course: Course, exercise: str, root: Path, *, hidden: bool = True,
+          limits: Limits = TEST_LIMITS) -> ExerciseResult:
+    """Grade ``exercise`` of the submission in ``root`` with a fresh local sandbox."""
+    from grader.runner import run_checks
+
+    ex = course.exercise(exercise)
+    with Sandbox(root, [exercise], limits) as sandbox:
+        return run_checks(ex, sandbox, root, hidden=hidden)
