@@ -358,14 +358,26 @@ def _sweep(backend: str, batch_id: str) -> None:
 def _print_summary(console: t.Any, done: dict[str, dict[str, t.Any]], exercises: list[str], out: Path) -> None:
     from rich.table import Table
 
+    from rich.markup import escape
+
+    from .reports.safe_text import terminal
+
+    wide = len(exercises) > 6  # a column per exercise no longer fits a terminal: count them instead
     table = Table(title="Batch summary", title_justify="left")
     table.add_column("student")
-    for e in exercises:
+    for e in ([] if wide else exercises):
         table.add_column(e, justify="right")
+    if wide:
+        table.add_column("exercises with full marks", justify="right")
     table.add_column("total", justify="right")
     for student_id in sorted(done):
         per = done[student_id]["extra_data"]["per_exercise"]
-        table.add_row(student_id, *(f"{per.get(e, [0, 0])[0]:g}/{per.get(e, [0, 0])[1]:g}" for e in exercises),
+        cells = [f"{per.get(e, [0, 0])[0]:g}/{per.get(e, [0, 0])[1]:g}" for e in exercises]
+        if wide:
+            full = sum(1 for e in exercises if per.get(e, [0, 0])[1] and per[e][0] == per[e][1])
+            cells = [f"{full}/{len(exercises)}"]
+        table.add_row(escape(terminal(student_id)), *cells,
                       f"{done[student_id]['score']:g}/{done[student_id]['max_score']:g}")
     console.print(table)
-    console.print(f"Outputs: {out}/grades.csv, {out}/report.html, {out}/<student>/results.json and feedback.md")
+    console.print(f"Outputs: {out}/report.html (open it in a browser), grades.csv, grades-moodle.csv, junit.xml, "
+                  f"similarity.html and <student>/feedback.html, feedback.md, results.json")

@@ -47,6 +47,15 @@ _LABEL = {"passed": "✅ passed", "failed": "❌ failed", "error": "💥 error",
 _SYMBOL = {"passed": "✓", "failed": "✗", "error": "✗", "timeout": "⌛", "skipped": "–"}
 
 
+def shown_checks(result: ExerciseResult) -> list[CheckResult]:
+    """The checks to list: none for an exercise that was not submitted (its note says why once,
+    instead of the same sentence under each of its checks)."""
+    ran = [c for c in result.checks if c.outcome != "skipped"]
+    if result.notes and ran and all(c.kind == "missing" for c in ran):
+        return []
+    return list(result.checks)
+
+
 def _points(value: float) -> str:
     return f"{value:g}"
 
@@ -118,7 +127,7 @@ def feedback_markdown(student_id: str, results: t.Sequence[ExerciseResult], note
         md += ["", "## " + _("{exercise}: {score} / {max_score} points").format(
             exercise=safe_text.md_inline(r.exercise), score=_points(r.score), max_score=_points(r.max_score)), ""]
         md += _md_notes(r.notes)
-        for c in r.checks:
+        for c in shown_checks(r):
             md += _md_check(c, out_dir)
     return "\n".join(md) + "\n"
 
@@ -246,7 +255,7 @@ def feedback_html(student_id: str, results: t.Sequence[ExerciseResult], notes: t
     exercises = []
     for r in results:
         checks = []
-        for c in r.checks:
+        for c in shown_checks(r):
             pictures = []
             for path in c.files:
                 shown = picture(path, out_dir, budget)
