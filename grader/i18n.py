@@ -200,6 +200,25 @@ def _pattern(msgid: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.S)
 
 
+def _prepare(lang: str, paths: t.Sequence[Path]) -> tuple[dict[str, str], list[tuple[re.Pattern[str], str, str]]]:
+    """The exact entries and the templates (most specific first) of ``paths`` and the platform catalog."""
+    catalogs: list[dict[str, str]] = []
+    if lang != "en":
+        catalogs += [_catalog(load_po(p)) for p in paths]
+        catalogs.append(_catalog(platform_translations(lang)))
+    exact: dict[str, str] = {}
+    for catalog in reversed(catalogs):  # the exercise's own texts win over the platform's
+        exact.update({k: v for k, v in catalog.items() if k and v})
+    templates = [(k, v) for k, v in exact.items() if _FIELD.search(k)]
+    # most specific first: more literal text, then fewer placeholders
+    templates.sort(key=lambda kv: (-len(_FIELD.sub("", kv[0])), len(_FIELD.findall(kv[0]))))
+    return exact, [(_pattern(k), k, v) for k, v in templates]
+
+
+#: (lang, catalog files with their mtimes) -> what :func:`_prepare` made of them
+_PREPARED: dict[tuple[str, tuple[tuple[str, int], ...]], tuple[dict[str, str], list[t.Any]]] = {}
+
+
 class Translator:
     """Translates result texts into ``lang`` with the platform catalog and, given an exercise, its
     own catalogs. ``untranslated`` collects the lines that no catalog entry matched."""
@@ -207,18 +226,14 @@ class Translator:
     def __init__(self, lang: str, exercise: "Exercise | None" = None) -> None:
         self.lang = lang
         self.untranslated: list[str] = []
-        catalogs: list[dict[str, str]] = []
-        if lang != "en":
-            if exercise is not None:
-                catalogs += [_catalog(load_po(p)) for p in exercise_catalog_paths(exercise, lang)]
-            catalogs.append(_catalog(platform_translations(lang)))
-        self.exact: dict[str, str] = {}
-        for catalog in reversed(catalogs):  # the exercise's own texts win over the platform's
-            self.exact.update({k: v for k, v in catalog.items() if k and v})
-        templates = [(k, v) for k, v in self.exact.items() if _FIELD.search(k)]
-        # most specific first: more literal text, then fewer placeholders
-        templates.sort(key=lambda kv: (-len(_FIELD.sub("", kv[0])), len(_FIELD.findall(kv[0]))))
-        self.templates = [(_pattern(k), k, v) for k, v in templates]
+        paths = exercise_catalog_paths(exercise, lang) if lang != "en" and exercise is not None else []
+        # a batch makes a Translator per student and exercise: read and compile each set of catalogs once
+        platform = po_path(lang).with_suffix(".mo")
+        files = [*paths, platform] if platform.is_file() else paths
+        key = (lang, tuple((str(p), p.stat().st_mtime_ns) for p in files))
+        if key not in _PREPARED:
+            _PREPARED[key] = _prepare(lang, paths)
+        self.exact, self.templates = _PREPARED[key]
 
     # -- one piece of text --
     def _full(self, text: str, depth: int) -> str | None:
