@@ -204,12 +204,13 @@ def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str]
         with Sandbox(intake.root, available, limits, launcher=_LAUNCHER) as sandbox:
             for name, message in intake.fatal.items():
                 sandbox.mark_unavailable(name, message)
-            graded = run_many([course.exercise(name) for name in exercises], sandbox, intake.root, hidden=True,
+            by_name = {name: course.exercise(name) for name in exercises}  # each exercise.toml read once
+            graded = run_many(list(by_name.values()), sandbox, intake.root, hidden=True,
                               device=device, artifacts_dir=Path(out) / entry.student_id)  # one pytest session for all of the student's exercises
             for result in graded:
                 notes_for = [intake.fatal.get(result.exercise, ""), *intake.notes.get(result.exercise, [])]
                 result.notes = [n for n in notes_for if n]
-                results.append(Translator(lang, course.exercise(result.exercise)).result(result))
+                results.append(Translator(lang, by_name[result.exercise]).result(result))
         status = "passed" if all(r.all_passed for r in results) else "failed"
     except Exception as exc:  # a bug of ours must not lose the student: record it
         notes.append(f"Grading failed with an internal error ({type(exc).__name__}: {exc}); "
