@@ -22,6 +22,7 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import re
+import secrets
 import shutil
 import tempfile
 import time
@@ -54,6 +55,8 @@ class BatchOptions:
     fresh_workers: bool = False
     #: Language of feedback, report and CSV headers ("" = the course's, :attr:`Course.language`).
     lang: str = ""
+    #: Draw each student's check inputs anew instead of once per batch (:mod:`grader.draws`).
+    fresh_draws: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,13 +150,20 @@ def make_launcher(backend: str, fresh: bool, image: str | None, batch_id: str, d
 
 
 def _pool_init(backend: str, fresh: bool, image: str | None, batch_id: str, tmp: str, device: str = "cpu",
-               warm: tuple[str, ...] = (), lang: str = "en") -> None:
-    """Runs once per pool process: quiet warnings, open the backend, import the checks' needs."""
+               warm: tuple[str, ...] = (), lang: str = "en", secret: bytes = b"") -> None:
+    """Runs once per pool process: quiet warnings, open the backend, import the checks' needs.
+
+    ``secret``: the batch's shared draws (:mod:`grader.draws`): every student gets the same seeds
+    for the same check, so this process computes each of the reference's answers once.
+    """
     import signal
     import warnings
 
+    from . import draws
     from .i18n import set_language
 
+    if secret:
+        draws.share_for_process(secret)
     set_language(lang)  # the feedback this process writes
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
@@ -256,7 +266,7 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
     from .i18n import set_language
 
     set_language(lang)  # the report and grades.csv this process writes
-    from .runner import resolve_device
+    from .devices import resolve_device
 
     device = resolve_device(options.device)  # "auto" -> cuda or cpu; "cuda" without a GPU: a clear error
     gpu_share = 0.9 / jobs if device == "cuda" else 0.0  # jobs share the GPU's memory equally
@@ -294,7 +304,8 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
     os.chmod(tmp, 0o711)  # workers of other uids reach their own folders inside, but cannot list it
     pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_pool_init,
                                   initargs=(backend, options.fresh_workers, options.image, batch_id, tmp, device,
-                                            tuple(sorted({m for e in exercises for m in course.exercise(e).warm})), lang))
+                                            tuple(sorted({m for e in exercises for m in course.exercise(e).warm})), lang,
+                                            b"" if options.fresh_draws else secrets.token_bytes(32)))
     interrupted = False
     try:
         with Progress(*columns, console=console, transient=False) as progress:

@@ -221,6 +221,10 @@ def validate(ctx: click.Context, exercises: tuple[str, ...], device: str, jobs: 
 @click.option("--fresh-workers", is_flag=True,
               help="A new container/interpreter per submission (slower: torch is imported each time) instead "
                    "of a warm fork server per job that forks each submission's worker under its own uid.")
+@click.option("--fresh-draws", is_flag=True,
+              help="Draw every student's check inputs anew (slower: the trusted reference then runs once per "
+                   "student). Default: one secret set of draws per batch, the same for every student, so each "
+                   "reference answer is computed once.")
 @click.option("--device", type=DEVICE, default="cpu", show_default=True)
 @click.option("--nbgrader-db", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the scores into this nbgrader gradebook (gradebook.db of the nbgrader course).")
@@ -228,7 +232,7 @@ def validate(ctx: click.Context, exercises: tuple[str, ...], device: str, jobs: 
               help="Language of feedback, report and CSV headers. Default: the course's (course.toml), German.")
 @click.pass_context
 def batch(ctx: click.Context, submissions: Path, out: Path, exercises: tuple[str, ...], backend: str,
-          jobs: int | None, resume: bool, image: str | None, fresh_workers: bool, device: str,
+          jobs: int | None, resume: bool, image: str | None, fresh_workers: bool, fresh_draws: bool, device: str,
           nbgrader_db: Path | None, lang: str | None) -> None:
     """Grade every submission in SUBMISSIONS (one folder or .zip per student, named by student id).
 
@@ -251,7 +255,8 @@ def batch(ctx: click.Context, submissions: Path, out: Path, exercises: tuple[str
 
     course = _course(ctx)
     options = BatchOptions(out=out, exercises=exercises, backend=backend, jobs=jobs or 0, resume=resume,
-                           image=image, device=device, fresh_workers=fresh_workers, lang=lang or "")
+                           image=image, device=device, fresh_workers=fresh_workers, lang=lang or "",
+                           fresh_draws=fresh_draws)
     submitted = is_nbgrader_layout(submissions)
     staged = None
     if submitted is not None:

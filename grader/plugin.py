@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from . import draws
 from .catalog import Exercise
 from .proxy import StudentPackage
 from .results import CheckResult, ExerciseResult, Kind, Outcome, hint_of
@@ -87,6 +88,8 @@ class GradePlugin:
         self._gates_failed: dict[str, set[str]] = {}
         self._owner: dict[str, Exercise] = {}
         self._started: dict[str, float] = {}
+        self._student_at_setup = self._reference_at_setup = 0.0
+        self._sibling_threats: dict[str, list[str]] = {}  # read_sources: each sibling package read once
         self._sources: dict[str, Sources] = {}
 
     def exercise_of(self, item: pytest.Item) -> Exercise:
@@ -133,7 +136,8 @@ class GradePlugin:
         name = self.exercise_of(request.node).name  # type: ignore[arg-type]
         if name not in self._sources:
             self._sources[name] = read_sources(self.submission / name, self.submission,
-                                               loaded_with=[ex.name for ex in self.exercises])
+                                               loaded_with=[ex.name for ex in self.exercises],
+                                               threats=self._sibling_threats)
         return self._sources[name].copy()
 
     # -- hooks ---------------------------------------------------------------------------
@@ -142,6 +146,7 @@ class GradePlugin:
         config.addinivalue_line("markers", "check_timeout(seconds): time limit per call of student code")
         config.addinivalue_line("markers", "cpu_budget(seconds): CPU seconds one scenario call may use")
         config.addinivalue_line("markers", "gate: failing this check voids the exercise's other points")
+        draws.begin_check("<collection>")  # draws made while the checks are imported
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Apply gates: a broken rule (e.g. fastai's Learner reused) voids the exercise's points."""
@@ -164,6 +169,7 @@ class GradePlugin:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
 
+    @pytest.hookimpl(tryfirst=True)  # before the fixtures: they may draw, and they may call the student
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         exercise = self.exercise_of(item)
         self._started.setdefault(exercise.name, time.monotonic())
@@ -173,6 +179,9 @@ class GradePlugin:
         budget = item.get_closest_marker("cpu_budget")
         self._packages[exercise.name].cpu_budget = float(budget.args[0]) if budget else None
         self.sandbox.take_output()  # output from before this check belongs to no check
+        draws.begin_check(item.nodeid)  # shared draws (a batch): numbered per check
+        self._student_at_setup = self.sandbox.student_seconds
+        self._reference_at_setup = self._reference_seconds()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item,
@@ -211,10 +220,15 @@ class GradePlugin:
             output=self.sandbox.take_output(),
             visibility="after_published" if hidden else "visible",
             duration=report.duration,
+            student_seconds=min(report.duration, self.sandbox.student_seconds - self._student_at_setup),
+            reference_seconds=min(report.duration, self._reference_seconds() - self._reference_at_setup),
             files=self._artifacts.pop(item.nodeid).written if item.nodeid in self._artifacts else [],
             kind=kind,
             hint=hint_of(message) if kind == "wrong" else "",
         )
+
+    def _reference_seconds(self) -> float:
+        return sum(r.seconds for r in self._references.values())
 
     @staticmethod
     def _kind(outcome: Outcome, call: pytest.CallInfo[None], gate: bool) -> Kind:

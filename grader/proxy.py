@@ -7,11 +7,12 @@ classes and other non-data results come back as :class:`~grader.sandbox.RemoteOb
 from __future__ import annotations
 
 import contextlib
+import copy
 import typing as t
 from pathlib import Path
 
 from .errors import ExerciseConfigError
-from .sandbox import RemoteObject, Sandbox
+from .sandbox import RemoteObject, Sandbox, WorkerError
 
 __all__ = ["StudentPackage", "RemoteFunction", "RemoteObject"]
 
@@ -35,6 +36,7 @@ class StudentPackage:
         #: Names of the aten ops recorded inside :meth:`recording_ops` blocks.
         self.ops_seen: set[str] = set()
         self._recording = 0
+        self._once: dict[tuple[str, str], tuple[bool, t.Any]] = {}
 
     @property
     def name(self) -> str:
@@ -64,6 +66,26 @@ class StudentPackage:
         extra = {"source": self._scenario_source(), "filename": f"checks/{self._name}/scenarios.py",
                  "seed": int(seed), "cpu_budget": self.cpu_budget}
         return self._request("scenario", [name], args, kwargs, what=f"scenario {name!r}", extra=extra)
+
+    def scenario_once(self, name: str, **kwargs: t.Any) -> t.Any:
+        """``scenario(name, seed=<drawn now>, **kwargs)``, run once per grading session.
+
+        For an expensive scenario whose result is judged here, not believed (trained weights that
+        each check evaluates on its own private data): a second check that needs the same training
+        gets a copy of the first result, or the same error, instead of training again.
+        """
+        from .scenarios import fresh_seed
+
+        key = (name, repr(sorted(kwargs.items())))
+        if key not in self._once:
+            try:
+                self._once[key] = (True, self.scenario(name, seed=fresh_seed(), **kwargs))
+            except WorkerError as exc:
+                self._once[key] = (False, exc)
+        ok, value = self._once[key]
+        if not ok:
+            raise value
+        return copy.deepcopy(value)
 
     def _scenario_source(self) -> str:
         """The text of ``scenarios.py``, read once per package (every scenario call sends it)."""

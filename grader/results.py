@@ -56,6 +56,11 @@ class CheckResult:
     visibility: str = "visible"
     #: Seconds the check took.
     duration: float = 0.0
+    #: Of those, the seconds spent waiting for the student's worker; the rest is the trusted side
+    #: (the reference and the comparison). ``scripts/bench.py`` reports the split.
+    student_seconds: float = 0.0
+    #: Of those, the seconds spent in the trusted reference (its functions and scenarios).
+    reference_seconds: float = 0.0
     #: Files the check wrote for the student to look at (a picture of their model's predictions).
     files: list[str] = field(default_factory=list)
     #: Why it did not pass (:data:`KINDS`), decided here from the exception the check raised.
@@ -121,7 +126,9 @@ def gradescope(results: t.Sequence[ExerciseResult], output: str = "") -> dict[st
                           "output": text, "visibility": c.visibility,
                           "tags": [t_ for t_ in (c.kind, c.function.split("::", 1)[-1]) if t_],
                           "extra_data": {"check_id": c.check_id, "outcome": c.outcome, "kind": c.kind,
-                                         "hint": c.hint, "duration": round(c.duration, 4)}})
+                                         "hint": c.hint, "duration": round(c.duration, 4),
+                                         "student_seconds": round(c.student_seconds, 4),
+                                         "reference_seconds": round(c.reference_seconds, 4)}})
     return {"score": sum(r.score for r in results), "max_score": sum(r.max_score for r in results),
             "execution_time": round(sum(r.duration for r in results), 3),
             "output": output, "tests": tests}

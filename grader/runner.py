@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from .catalog import Exercise
+from .devices import resolve_device
 from .errors import ExerciseConfigError
 from .plugin import GradePlugin
 from .results import ExerciseResult
@@ -30,17 +31,6 @@ _INI = Path(__file__).with_name("checks.ini")
 #: session (0.5 s per student in a batch); the others add per-test work for features we don't use.
 _UNUSED_PLUGINS = ("cacheprovider", "randomly", "unraisableexception", "threadexception", "logging",
                    "faulthandler", "doctest", "junitxml", "pastebin", "legacypath", "stepwise", "lsof")
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when available, else ``cpu``; ``cuda`` without a GPU is an error."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ExerciseConfigError("--device cuda was asked for, but torch sees no CUDA device here.")
-    return device
 
 
 def run_checks(exercise: Exercise, sandbox: Sandbox, submission: Path, *, hidden: bool,

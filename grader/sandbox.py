@@ -329,6 +329,8 @@ class Sandbox:
         self._released: list[tuple[int, int]] = []
         #: Bytes of all replies so far (``Limits.submission_reply_bytes`` caps it).
         self.reply_bytes = 0
+        #: Wall seconds spent waiting for the worker (its start, and every request).
+        self.student_seconds = 0.0
         self.closed = False
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -408,17 +410,26 @@ class Sandbox:
         return self.call_with_ops(op, package=package, target=target, path=path, args=args, kwargs=kwargs,
                                   record_ops=record_ops, timeout=timeout, what=what)[0]
 
-    def call_with_ops(self, op: str, *, package: str | None = None, target: RemoteObject | None = None,
-                      path: t.Sequence[str] = (), args: t.Sequence[t.Any] = (),
-                      kwargs: dict[str, t.Any] | None = None, record_ops: bool = False,
-                      timeout: float | None = None, what: str | None = None,
-                      extra: dict[str, t.Any] | None = None) -> tuple[t.Any, list[str]]:
+    def call_with_ops(self, op: str, **request: t.Any) -> tuple[t.Any, list[str]]:
         """Run ``op`` (``call``, ``getattr``, ``setattr``, ``import``, ``modules``, ``scenario``) in the worker.
 
-        ``extra`` adds plain JSON fields to the request (a scenario's source, seed and CPU budget).
-        Returns the decoded value and, with ``record_ops``, the names of the aten ops that ran.
-        Raises :class:`WorkerError` subclasses for everything the student's code did wrong.
+        Keywords as for :meth:`request`; ``extra`` adds plain JSON fields to the request (a
+        scenario's source, seed and CPU budget). Returns the decoded value and, with
+        ``record_ops``, the names of the aten ops that ran. Raises :class:`WorkerError` subclasses
+        for everything the student's code did wrong. The wall time spent waiting for the worker is
+        added to :attr:`student_seconds` (a check's student-side share of its duration).
         """
+        started = time.monotonic()
+        try:
+            return self._call_with_ops(op, **request)
+        finally:
+            self.student_seconds += time.monotonic() - started
+
+    def _call_with_ops(self, op: str, *, package: str | None = None, target: RemoteObject | None = None,
+                       path: t.Sequence[str] = (), args: t.Sequence[t.Any] = (),
+                       kwargs: dict[str, t.Any] | None = None, record_ops: bool = False,
+                       timeout: float | None = None, what: str | None = None,
+                       extra: dict[str, t.Any] | None = None) -> tuple[t.Any, list[str]]:
         what = what or _describe_target(package, target, path)
         if self.closed:
             raise WorkerCrashed("the sandbox is closed")

@@ -20,15 +20,18 @@ produces; see CONTRIBUTING.md, "Scenarios".
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
+import inspect
 import secrets
 import sys
+import time
 import types
 import typing as t
 from pathlib import Path
 
-from . import _codec
+from . import _codec, draws
 from ._seeding import deterministic
 from .catalog import Exercise
 from .errors import ExerciseConfigError
@@ -44,8 +47,14 @@ def scenario_file(exercise: Exercise) -> Path:
 
 
 def fresh_seed() -> int:
-    """A seed nobody knows before the check runs, so a canned result cannot match its run."""
-    return secrets.randbelow(2**31 - 1) + 1
+    """A seed nobody knows before the check runs, so a canned result cannot match its run.
+
+    In ``grade batch`` and ``grade validate`` every submission gets the same seeds for the same
+    check (from a secret of the run: :mod:`grader.draws`), so the reference's answers are computed
+    once per run; ``grade check`` draws anew each time.
+    """
+    shared = draws.draw()
+    return shared if shared is not None else secrets.randbelow(2**31 - 1) + 1
 
 
 def load_scenario_file(path: Path) -> types.ModuleType:
@@ -96,6 +105,8 @@ class ReferencePackage:
     def __init__(self, exercise: Exercise) -> None:
         self.exercise = exercise
         self._module: types.ModuleType | None = None
+        #: Seconds spent in the reference's functions and scenarios (the bench's reference side).
+        self.seconds = 0.0
 
     @property
     def implementation(self) -> types.ModuleType:
@@ -109,13 +120,35 @@ class ReferencePackage:
     def __getattr__(self, name: str) -> t.Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        return getattr(self.implementation, name)
+        value = getattr(self.implementation, name)
+        if not inspect.isfunction(value):
+            return value  # classes and constants as they are (isinstance checks must keep working)
+
+        @functools.wraps(value)
+        def timed(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            started = time.perf_counter()
+            try:
+                return value(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        return timed
 
     def scenario(self, name: str, *args: t.Any, seed: int = 0, **kwargs: t.Any) -> t.Any:
         """Run scenario ``name`` against the reference with the same seed the student's run got."""
         function = getattr(load_scenarios(self.exercise), name)
-        with deterministic(seed):
-            return as_data(function(self.implementation, *args, seed=seed, **kwargs))
+
+        def run() -> t.Any:
+            with deterministic(seed):
+                return as_data(function(self.implementation, *args, seed=seed, **kwargs))
+
+        # While draws are shared, the same scenario with the same arguments and seed has one answer.
+        started = time.perf_counter()
+        try:
+            key = draws.MEMO.key("scenario", self.exercise.name, name, list(args), kwargs, seed)
+            return draws.MEMO.get_or_compute(key, run)
+        finally:
+            self.seconds += time.perf_counter() - started
 
     def __repr__(self) -> str:
         return f"<reference implementation of {self.exercise.name!r}>"

@@ -81,7 +81,7 @@ class Sources(dict):  # type: ignore[type-arg]
 
 
 def read_sources(folder: str | os.PathLike[str], root: str | os.PathLike[str] | None = None, *,
-                 loaded_with: t.Iterable[str] = ()) -> Sources:
+                 loaded_with: t.Iterable[str] = (), threats: dict[str, list[str]] | None = None) -> Sources:
     """Read every file of the package ``folder`` in full; what cannot be read is a problem.
 
     :param root: the submission's root (the folder on the worker's ``sys.path``; default: the
@@ -90,6 +90,9 @@ def read_sources(folder: str | os.PathLike[str], root: str | os.PathLike[str] | 
         student's graded exercises into one worker). One that could change this package's code at
         run time (it imports another package of the submission, runs dynamic code or cannot be read)
         is a problem too.
+    :param threats: what each sibling package was found to threaten, by name, filled as they are
+        read: one grading session reads each sibling once, not once per exercise (the verdict on a
+        sibling does not depend on the package asking).
     """
     folder = Path(folder)
     base = Path(root) if root is not None else folder.parent
@@ -111,13 +114,18 @@ def read_sources(folder: str | os.PathLike[str], root: str | os.PathLike[str] | 
         if "__init__.py" not in out.files:
             out.problems.append(f"{package}/__init__.py is missing: the package must have one.")
     for other in sorted(set(loaded_with) - {package}):
-        if (base / other).is_dir() and not (base / other).is_symlink():
-            out.problems += _threat_from(read_sources(base / other, base), package)
+        if threats is not None and other in threats:
+            out.problems += threats[other]
+        elif (base / other).is_dir() and not (base / other).is_symlink():
+            found = _threat_from(read_sources(base / other, base))
+            if threats is not None:
+                threats[other] = found
+            out.problems += found
     return out
 
 
-def _threat_from(other: Sources, package: str) -> list[str]:
-    """Why the sibling package ``other`` could change ``package``'s code at run time (none: ``[]``).
+def _threat_from(other: Sources) -> list[str]:
+    """Why the sibling package ``other`` could change the graded package's code at run time (none: ``[]``).
 
     A sibling file with a plain syntax error is no threat: Python cannot compile it either, so it
     never runs (a student's one broken exercise must not void the others).

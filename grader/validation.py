@@ -17,6 +17,7 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import draws
 from ._limits import Limits
 from .authoring import mutant_submission
 from .catalog import Exercise
@@ -73,7 +74,7 @@ def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = 
     mutant has failed yet are run, mutant after mutant, until each has caught one. The report's
     rows then list, per mutant, the checks that were run and failed, not every check it fails.
     """
-    from .runner import resolve_device, run_checks
+    from .runner import resolve_device
 
     device = resolve_device(device)
     report = ValidationReport(exercise.name)
@@ -98,6 +99,23 @@ def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = 
         subjects.append((f"mutant {mutant.stem}", root))
     launcher = ForkServerLauncher(unprivileged=False, warm=exercise.warm, role="validate")
     hidden_functions: set[str] = set()
+    # Shared draws: the solution, the stub and every mutant are compared with one reference answer
+    # per check, computed once (grader/draws.py).
+    with draws.sharing():
+        _grade_subjects(report, exercise, subjects, hidden_functions, launcher, device, quick, console, temporary)
+    if not exercise.mutants:
+        report.problems.append("there are no mutants in reference/<name>/mutants/")
+    for function in sorted(hidden_functions):
+        if function not in report.caught_by:
+            report.problems.append(f"hidden check {function} fails on no mutant: dead weight, or a mutant is missing")
+    return report
+
+
+def _grade_subjects(report: ValidationReport, exercise: Exercise, subjects: t.Sequence[tuple[str, Path]],
+                    hidden_functions: set[str], launcher: t.Any, device: str, quick: bool, console: t.Any,
+                    temporary: t.Sequence[Path]) -> None:
+    from .runner import run_checks
+
     try:
         status = console.status("") if console is not None else contextlib.nullcontext()
         with status:
@@ -114,12 +132,6 @@ def validate_exercise(exercise: Exercise, device: str = "cpu", console: t.Any = 
         launcher.close()
         for root in temporary:
             shutil.rmtree(root, ignore_errors=True)
-    if not exercise.mutants:
-        report.problems.append("there are no mutants in reference/<name>/mutants/")
-    for function in sorted(hidden_functions):
-        if function not in report.caught_by:
-            report.problems.append(f"hidden check {function} fails on no mutant: dead weight, or a mutant is missing")
-    return report
 
 
 def _record(report: ValidationReport, what: str, result: ExerciseResult,

@@ -148,7 +148,8 @@ def test_thug_cat(student, device, artifacts):
     """Your KeypointModel learns to find cat eyes (mean error <= 2 px at 64x64); see thug_cat.png."""
     require_pieces(student, device)
     scn = _scenarios()
-    trained = student.scenario("train_keypoints", seed=fresh_seed(), device=str(device))
+    # one training per grading session: the public and the hidden check judge the same weights
+    trained = student.scenario_once("train_keypoints", device=str(device))
     state = trained.get("state") if isinstance(trained, dict) else None
     if not isinstance(state, dict):
         fail("The scenario train_keypoints did not return the trained weights (did you change scenarios.py?).")

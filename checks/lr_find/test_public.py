@@ -121,7 +121,7 @@ def test_plot(student, artifacts):
     if got["suggestions"]:
         ax.legend(loc="best")
     ax.set_title("lr_find")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.13, right=0.97, top=0.92, bottom=0.13)  # fixed margins: tight_layout costs 0.2 s a student
     path = artifacts.path("lr_find.png")
     fig.savefig(path, dpi=80)
     plt.close(fig)

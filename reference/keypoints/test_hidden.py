@@ -256,7 +256,8 @@ def not_ready(what, exc):
 def test_trained_model_on_new_kinds_of_faces(student, reference, device):
     """The trained weights, loaded here into the published model, find the eyes of cats drawn differently."""
     require_pieces(student, reference, device)
-    trained = student.scenario("train_keypoints", seed=fresh_seed(), device=str(device))
+    # one training per grading session: the public and the hidden check judge the same weights
+    trained = student.scenario_once("train_keypoints", device=str(device))
     state = trained.get("state") if isinstance(trained, dict) else None
     if not isinstance(state, dict):
         fail("The scenario train_keypoints did not return the trained weights (did you change scenarios.py?).")
