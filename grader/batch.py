@@ -11,9 +11,15 @@ Students are graded by a pool of trusted grader processes (``--jobs``, default: 
 each imports torch once and then grades student after student. With the local backend each pool
 process also keeps a warm fork server (``forkserver.py``), so a student's worker costs a fork,
 not a torch import; the server runs in a bubblewrap sandbox of its own that sees only the job
-slot's stage folder (``_isolation.py``), as the Docker backend's runs in a container. ``grades.csv`` and
-``report.html`` are rewritten from the results.json files after every student, so a batch killed
-at any moment resumes (``--resume``) without losing or duplicating anything.
+slot's stage folder (``_isolation.py``), as the Docker backend's runs in a container. ``grades.csv``
+is rewritten from the results.json files after every student and the class files (report,
+similarity, exports) once at the end, so a batch killed at any moment resumes (``--resume``)
+without losing or duplicating anything.
+
+Every pool process gets the batch's secret for shared draws (:mod:`grader.draws`): each check
+draws the same seeds for every student of the batch, so each of the reference's answers is
+computed once per pool process and every student is compared with it (``--fresh-draws`` draws
+per student instead).
 """
 
 from __future__ import annotations
