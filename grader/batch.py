@@ -318,7 +318,7 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
             task = progress.add_task("grading", total=len(todo), counts="")
             from .reports import import_in_background
 
-            import_in_background()
+            import_in_background(course, exercises)
             futures = {pool.submit(grade_student, str(course.root), e, str(out), exercises, device, gpu_share,
                                    lang): e
                        for e in todo}

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import io
 import itertools
 import os
@@ -242,6 +243,31 @@ def _regions(slices: t.Any, size: int) -> tuple[tuple[int, int], ...]:
     return tuple((a, b) for a, b in merged)
 
 
+@functools.lru_cache(maxsize=64)
+def _course_side(boilerplate: tuple[str, ...], solution: str | None) -> tuple[frozenset[int], float]:
+    """The stub's k-grams and the least code a flagged pair must share: the same for every batch of
+    the course, so computed once per process (``grade batch`` does it while the students are graded)."""
+    common: set[int] = set()
+    for text in boilerplate:
+        common |= _all_kgrams(text)
+    solution_tokens = float(_fingerprint(solution, common).fp.token_coverage) if solution is not None else 0.0
+    min_tokens = MIN_SHARE_OF_SOLUTION * solution_tokens if solution_tokens else float(MIN_MATCHED_TOKENS)
+    return frozenset(common), min_tokens
+
+
+def course_texts(course: "Course", exercise: str) -> tuple[list[str], str | None]:
+    """The stub texts (boilerplate) and the solution's text of ``exercise``."""
+    folder = course.exercise(exercise).solution
+    return _stub_texts(course, exercise), (snapshot_text(folder) if folder.is_dir() else None)
+
+
+def prepare(course: "Course", exercises: t.Sequence[str]) -> None:
+    """Compute the course's side of copy detection ahead of :func:`find_similar` (cached)."""
+    for exercise in exercises:
+        boilerplate, solution = course_texts(course, exercise)
+        _course_side(tuple(boilerplate), solution)
+
+
 def compare_snapshots(exercise: str, snapshots: t.Mapping[str, str], boilerplate: t.Sequence[str] = (),
                       solution: str | None = None, threshold: float = THRESHOLD) -> list[SimilarPair]:
     """Every pair of ``snapshots`` (student id -> code) that is flagged, the most similar first.
@@ -249,11 +275,7 @@ def compare_snapshots(exercise: str, snapshots: t.Mapping[str, str], boilerplate
     ``boilerplate``: texts whose code never counts (the stub, as a package and as a notebook).
     ``solution``: the course's solution, whose size sets how much code a pair must share.
     """
-    common: set[int] = set()
-    for text in boilerplate:
-        common |= _all_kgrams(text)
-    solution_tokens = float(_fingerprint(solution, common).fp.token_coverage) if solution is not None else 0.0
-    min_tokens = MIN_SHARE_OF_SOLUTION * solution_tokens if solution_tokens else float(MIN_MATCHED_TOKENS)
+    common, min_tokens = _course_side(tuple(boilerplate), solution)
     by_text: dict[str, _Print] = {}  # students who hand in the same text (the stub, often) are read once
     prints = {sid: by_text.get(text) or by_text.setdefault(text, _fingerprint(text, common))
               for sid, text in sorted(snapshots.items())}
@@ -329,11 +351,7 @@ def find_similar(out: Path, students: t.Sequence[str], exercises: t.Sequence[str
                 continue
         if len(snapshots) < 2:
             continue
-        boilerplate, solution = [], None
-        if course is not None:
-            boilerplate = _stub_texts(course, exercise)
-            folder = course.exercise(exercise).solution
-            solution = snapshot_text(folder) if folder.is_dir() else None
+        boilerplate, solution = course_texts(course, exercise) if course is not None else ([], None)
         pairs += compare_snapshots(exercise, snapshots, boilerplate, solution, threshold)
     return pairs
 
