@@ -14,7 +14,9 @@ not a torch import; the server runs in a bubblewrap sandbox of its own that sees
 slot's stage folder (``_isolation.py``), as the Docker backend's runs in a container. ``grades.csv``
 is rewritten from the results.json files after every student and the class files (report,
 similarity, exports) once at the end, so a batch killed at any moment resumes (``--resume``)
-without losing or duplicating anything.
+without losing or duplicating anything. ``--shard K/N`` grades only the students that
+:func:`in_shard` puts in shard K, so N jobs (a cluster's array job) share one class in one DIR;
+shards write no class files, ``grade collect DIR`` writes them once every shard is done.
 
 Every pool process gets the batch's secret for shared draws (:mod:`grader.draws`): each check
 draws the same seeds for every student of the batch, so each of the reference's answers is
@@ -25,6 +27,7 @@ per student instead).
 from __future__ import annotations
 
 import concurrent.futures as cf
+import hashlib
 import multiprocessing
 import os
 import re
@@ -46,7 +49,7 @@ from .outputs import read_complete, remove_partial_writes, write_student
 from .reports import write_class_outputs
 from .reports.exports import write_grades_csv
 
-__all__ = ["BatchOptions", "run_batch", "discover"]
+__all__ = ["BatchOptions", "run_batch", "discover", "parse_shard", "in_shard"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class BatchOptions:
     lang: str = ""
     #: Draw each student's check inputs anew instead of once per batch (:mod:`grader.draws`).
     fresh_draws: bool = False
+    #: ``(K, N)``: grade only shard K of N (:func:`in_shard`) and leave the class files to ``grade collect``.
+    shard: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,26 @@ def discover(submissions: Path) -> list[Entry]:
         seen.add(student_id)
         entries.append(Entry(path, student_id))
     return entries
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"K/N"`` -> ``(K, N)`` with ``1 <= K <= N``; anything else raises ValueError."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        raise ValueError("--shard must look like K/N with 1 <= K <= N, e.g. --shard 2/8 (got %r)." % text)
+    return int(match[1]), int(match[2])
+
+
+def in_shard(student_id: str, shard: tuple[int, int]) -> bool:
+    """Whether ``student_id`` belongs to shard K of N (``shard == (K, N)``, K from 1).
+
+    Decided by a hash of the id alone, never by a student's position in the folder: every shard
+    (each its own job on a cluster, started at its own time) agrees on the split without talking
+    to the others, each student is in exactly one shard, and adding submissions never moves a
+    student to another shard. sha256, not ``hash()``: Python salts ``hash()`` of str per process.
+    """
+    k, n = shard
+    return int(hashlib.sha256(student_id.encode("utf-8")).hexdigest(), 16) % n == k - 1
 
 
 def _names_in(entry: Path) -> set[str]:
@@ -265,7 +290,9 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
     entries = discover(submissions)
     if not entries:
         raise GradeError(f"{submissions} holds no submissions (one folder or .zip per student).")
-    exercises = exercises_to_grade(course, entries, options.exercises)
+    exercises = exercises_to_grade(course, entries, options.exercises)  # from all entries: every shard agrees
+    if options.shard:
+        entries = [e for e in entries if in_shard(e.student_id, options.shard)]
     backend = resolve_backend(options.backend)
     jobs = options.jobs or os.cpu_count() or 1
     lang = options.lang or course.language
@@ -282,7 +309,9 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
         sweep_orphans()  # containers of earlier batches whose grader was killed
     out = options.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    remove_partial_writes(out)  # a killed run may have died mid-write; complete files are untouched
+    # A killed run may have died mid-write; complete files are untouched. A shard cleans only its own
+    # students' folders: the other shards, writing into the same DIR right now, have theirs in flight.
+    remove_partial_writes(out, [e.student_id for e in entries] if options.shard else None)
     done: dict[str, dict[str, t.Any]] = {}
     todo = []
     for entry in entries:
@@ -297,7 +326,8 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
         notice = fallback_notice()  # one line, and only when bubblewrap cannot be used here
         if notice:
             console.print(notice, soft_wrap=True, markup=False, highlight=False)
-    console.print(f"Grading {len(todo)} submission(s) ({len(done)} already done) · exercises: "
+    shard = f"shard {options.shard[0]}/{options.shard[1]} · " if options.shard else ""
+    console.print(f"Grading {shard}{len(todo)} submission(s) ({len(done)} already done) · exercises: "
                   f"{', '.join(exercises)} · backend: {backend}{' (fresh workers)' if options.fresh_workers else ''}"
                   f" · jobs: {jobs}")
     summaries: list[dict[str, t.Any]] = []
@@ -333,7 +363,8 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
                 data = read_complete(out, entry.student_id, exercises)
                 if data is not None:
                     done[entry.student_id] = data
-                write_grades_csv(out, done, exercises)  # cheap; the report is written once, at the end
+                if not options.shard:  # a shard knows only its part of the class: grade collect writes it
+                    write_grades_csv(out, done, exercises)  # cheap; the report is written once, at the end
                 progress.update(task, advance=1, counts=f"[green]{counts['passed']} passed[/] · "
                                 f"[red]{counts['failed']} failed[/] · [yellow]{counts['errored']} errored[/]")
     except KeyboardInterrupt:
@@ -347,12 +378,13 @@ def run_batch(course: Course, submissions: Path, options: BatchOptions, console:
         pool.shutdown(wait=True, cancel_futures=True)
         _sweep(backend, batch_id)
         shutil.rmtree(tmp, ignore_errors=True)
-    write_class_outputs(out, done, exercises, course)
+    if not options.shard:
+        write_class_outputs(out, done, exercises, course)
     if interrupted:
         console.print(f"[yellow]Interrupted:[/] {len(done)} of {len(entries)} students have complete results in "
                       f"{out}. Run the same command with --resume to grade the rest.")
         raise SystemExit(130)
-    _print_summary(console, done, exercises, out)
+    _print_summary(console, done, exercises, out, sharded=options.shard is not None)
     return summaries
 
 
@@ -373,7 +405,8 @@ def _sweep(backend: str, batch_id: str) -> None:
         remove_containers(batch_id)
 
 
-def _print_summary(console: t.Any, done: dict[str, dict[str, t.Any]], exercises: list[str], out: Path) -> None:
+def _print_summary(console: t.Any, done: dict[str, dict[str, t.Any]], exercises: list[str], out: Path,
+                   sharded: bool = False) -> None:
     from rich.table import Table
 
     from rich.markup import escape
@@ -397,5 +430,11 @@ def _print_summary(console: t.Any, done: dict[str, dict[str, t.Any]], exercises:
         table.add_row(escape(terminal(student_id)), *cells,
                       f"{done[student_id]['score']:g}/{done[student_id]['max_score']:g}")
     console.print(table)
+    if sharded:
+        console.print(f"This shard's students have their results.json and feedback in {out}. When every shard "
+                      f"has finished, run: grade collect {out} --submissions SUBMISSIONS (writes report.html, "
+                      "grades.csv, grades-moodle.csv, junit.xml and similarity.html for the whole class).",
+                      markup=False, highlight=False)
+        return
     console.print(f"Outputs: {out}/report.html (open it in a browser), grades.csv, grades-moodle.csv, junit.xml, "
                   f"similarity.html and <student>/feedback.html, feedback.md, results.json")

@@ -33,7 +33,8 @@ def cli(ctx: click.Context, course: Path | None) -> None:
                   grade check conv      check your exercises/conv/ (public checks)
     Instructors:  grade check conv --submission SUBMISSION --hidden
                   grade validate        solutions pass, stubs fail, mutants are caught
-                  grade batch SUBMISSIONS --out results/
+                  grade batch SUBMISSIONS --out results/ [--shard K/N]
+                  grade collect results/ --submissions SUBMISSIONS   after the shards
                   grade similarity results/   copy detection
                   grade report results/       report.html and grades.csv again from the results
 
@@ -207,6 +208,18 @@ def validate(ctx: click.Context, exercises: tuple[str, ...], device: str, jobs: 
     ctx.exit(0 if all(r.ok for r in reports) else 1)
 
 
+def _parse_shard(ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    """--shard K/N -> (K, N), or a usage error that says what is expected (never a traceback)."""
+    if value is None:
+        return None
+    from .batch import parse_shard
+
+    try:
+        return parse_shard(value)
+    except ValueError as exc:
+        raise click.UsageError(str(exc), ctx) from None
+
+
 @cli.command()
 @click.argument("submissions", type=click.Path(path_type=Path))
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -230,10 +243,13 @@ def validate(ctx: click.Context, exercises: tuple[str, ...], device: str, jobs: 
               help="Also write the scores into this nbgrader gradebook (gradebook.db of the nbgrader course).")
 @click.option("--lang", type=click.Choice(LANGUAGES),
               help="Language of feedback, report and CSV headers. Default: the course's (course.toml), German.")
+@click.option("--shard", metavar="K/N", callback=_parse_shard,
+              help="Grade only shard K of N (K from 1): the students whose id hashes to it, the same split "
+                   "in every run. No class files: run grade collect OUT when all N shards are done.")
 @click.pass_context
 def batch(ctx: click.Context, submissions: Path, out: Path, exercises: tuple[str, ...], backend: str,
           jobs: int | None, resume: bool, image: str | None, fresh_workers: bool, fresh_draws: bool, device: str,
-          nbgrader_db: Path | None, lang: str | None) -> None:
+          nbgrader_db: Path | None, lang: str | None, shard: tuple[int, int] | None) -> None:
     """Grade every submission in SUBMISSIONS (one folder or .zip per student, named by student id).
 
     Inside a submission: exercise folders <name>/ and/or notebooks <name>.ipynb. Each submission is
@@ -242,21 +258,33 @@ def batch(ctx: click.Context, submissions: Path, out: Path, exercises: tuple[str
     SUBMISSIONS may also be nbgrader's submitted/ folder (or its course folder):
     submitted/<student>/<assignment>/<assignment>.ipynb, the assignment named after the exercise.
 
+    On a cluster, split the class into N shards, one job each, all with the same --out (a shared
+    folder): --shard K/N grades the students whose id hashes to K (adding submissions never
+    moves a student to another shard, and no student is in two). A shard writes its students'
+    files but no class files (report.html, similarity.html, grades*.csv, junit.xml); once every
+    shard is done, `grade collect OUT --submissions SUBMISSIONS` writes them and names any
+    student still missing. Re-run a failed shard with --resume.
+
     \b
     Example:
       grade batch submissions/ --out results/ --exercise conv --jobs 4
       grade batch course/submitted --out results/ --nbgrader-db course/gradebook.db
       grade batch submissions/ --out results/ --lang en   feedback and report in English
+      grade batch submissions/ --out /shared/results --shard 3/8 --resume   job 3 of 8 (e.g. a Slurm array)
+      grade collect /shared/results --submissions submissions/              when all 8 are done
     """
     import shutil
 
     from .batch import BatchOptions, run_batch
     from .nbgrader_export import is_nbgrader_layout, stage_submitted, write_gradebook
 
+    if shard is not None and nbgrader_db is not None:
+        raise click.UsageError("--nbgrader-db cannot be used with --shard (the shards would write one gradebook "
+                               "at once); grade the shards without it.", ctx)
     course = _course(ctx)
     options = BatchOptions(out=out, exercises=exercises, backend=backend, jobs=jobs or 0, resume=resume,
                            image=image, device=device, fresh_workers=fresh_workers, lang=lang or "",
-                           fresh_draws=fresh_draws)
+                           fresh_draws=fresh_draws, shard=shard)
     submitted = is_nbgrader_layout(submissions)
     staged = None
     if submitted is not None:
@@ -350,6 +378,57 @@ def report_cmd(ctx: click.Context, results_dir: Path, lang: str | None, exercise
       grade report results/ --exercise conv only the conv exercise
     The hints and messages inside the results stay in the language they were graded in.
     """
+    _write_class_files(ctx, results_dir, lang, exercises)
+
+
+@cli.command("collect")
+@click.argument("results_dir", metavar="RESULTS_DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--submissions", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The SUBMISSIONS folder the batch graded: name its students without complete results, "
+                   "and exit 1 if there are any.")
+@click.option("--lang", type=click.Choice(LANGUAGES),
+              help="Language of the report and the CSV headers. Default: the language the results were "
+                   "written in (else the course's).")
+@click.option("--exercise", "exercises", multiple=True, metavar="NAME",
+              help="Report on this exercise (repeatable). Default: the exercises most students were graded on.")
+@click.pass_context
+def collect(ctx: click.Context, results_dir: Path, submissions: Path | None, lang: str | None,
+            exercises: tuple[str, ...]) -> None:
+    """Write the class files of a batch graded in shards (grade batch --shard K/N --out RESULTS_DIR):
+    report.html, similarity.html, grades.csv, grades-moodle.csv and junit.xml, from every complete
+    RESULTS_DIR/<student>/results.json. It is `grade report` plus, with --submissions, the check
+    that every student was graded: the students of SUBMISSIONS without complete results are named
+    and the exit status is 1 (re-run their shards with --resume, then collect again); 0 when none
+    is missing. Nothing is graded and no student code runs, so it may also run while shards do.
+
+    \b
+    Example:
+      grade batch subs/ --out results/ --shard 1/2      one job (on a cluster: one array task each)
+      grade batch subs/ --out results/ --shard 2/2      the other, at the same time or later
+      grade collect results/ --submissions subs/        class files; exit 1 if a student is missing
+      grade collect results/ --lang en                  the same files in English, no check
+    """
+    from .batch import discover
+    from .nbgrader_export import is_nbgrader_layout
+    from .reports.safe_text import one_line
+
+    expected = [e.student_id for e in discover(is_nbgrader_layout(submissions) or submissions)] \
+        if submissions is not None else None
+    found = _write_class_files(ctx, results_dir, lang, exercises, required=expected is None)
+    missing = [s for s in expected or () if s not in found]
+    if missing:
+        click.echo(f"{len(missing)} of {len(expected or ())} student(s) of {submissions} have no complete results "
+                   f"in {results_dir} (re-run their shard with --resume): {', '.join(one_line(m) for m in missing)}")
+    elif expected is not None:
+        click.echo(f"All {len(expected)} student(s) of {submissions} have complete results.")
+    ctx.exit(1 if missing else 0)
+
+
+def _write_class_files(ctx: click.Context, results_dir: Path, lang: str | None, exercises: tuple[str, ...],
+                       required: bool = True) -> set[str]:
+    """`grade report` and `grade collect`: the class files from the complete results.json files;
+    returns the students that have them. ``required``: a folder without any results is an error
+    (collect with --submissions reports them as missing instead)."""
     from .errors import CourseNotFound
     from .i18n import set_language
     from .reports import write_class_outputs
@@ -363,14 +442,18 @@ def report_cmd(ctx: click.Context, results_dir: Path, lang: str | None, exercise
 
     found = read_results(results_dir, exercises)
     if not found.rows and not found.missing:
-        raise GradeError(f"{results_dir} holds no student folders with a results.json (written by grade batch --out).")
+        if required:
+            raise GradeError(f"{results_dir} holds no student folders with a results.json "
+                             "(written by grade batch --out).")
+        return set()
     set_language(lang or found.language or (course.language if course is not None else "de"))
     write_class_outputs(results_dir, found.rows, found.exercises, course)
     click.echo(f"{len(found.rows)} student(s) with complete results · exercises: "
                f"{', '.join(found.exercises) or '-'}")
     if found.missing:
         click.echo(f"Without complete results (left out): {', '.join(one_line(m) for m in found.missing)}")
-    click.echo(f"Wrote {results_dir / 'report.html'}, grades.csv, grades-moodle.csv and junit.xml.")
+    click.echo(f"Wrote {results_dir / 'report.html'}, similarity.html, grades.csv, grades-moodle.csv and junit.xml.")
+    return set(found.rows)
 
 
 @cli.command("export-nbgrader")

@@ -23,10 +23,20 @@ _OUTPUT_NAMES = ("results.json", "feedback.md", "feedback.html", "grades.csv", "
                  "report.html", "similarity.html")
 
 
-def remove_partial_writes(out: Path) -> int:
-    """Delete temporary files that a killed batch left mid-write; returns how many."""
+def remove_partial_writes(out: Path, students: t.Iterable[str] | None = None) -> int:
+    """Delete temporary files that a killed batch left mid-write; returns how many.
+
+    ``students``: only in these students' folders, and not in ``out`` itself (a shard of a batch
+    must not delete what the other shards, writing into the same ``out``, have in flight).
+    """
     removed = 0
-    for folder in (out, *(p for p in out.iterdir() if p.is_dir() and not p.is_symlink())) if out.is_dir() else ():
+    if not out.is_dir():
+        folders: t.Iterable[Path] = ()
+    elif students is None:
+        folders = (out, *(p for p in out.iterdir() if p.is_dir() and not p.is_symlink()))
+    else:
+        folders = (out / s for s in students if (out / s).is_dir() and not (out / s).is_symlink())
+    for folder in folders:
         for name in _OUTPUT_NAMES:
             for leftover in folder.glob(f".{name}.*"):
                 leftover.unlink(missing_ok=True)
