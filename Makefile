@@ -1,7 +1,7 @@
 # The two commands of the README. Each sets up .venv when it is missing.
 #   make test   install, then run the platform's own tests (Docker ones included when an engine runs;
 #               the local backend's isolation tests need bubblewrap, the browser tests Chromium: both
-#               installed here when we are root)
+#               installed here when we are root; the Slurm tests a one-node cluster, started here likewise)
 #   make demo   install, build the demo class (examples/demo_class.toml -> demo-class/, by
 #               scripts/demo_class.py) and grade it into demo-results/ (German, the course's language)
 SHELL  := /bin/bash
@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.dev-installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: test demo install dev docker bwrap browser validate bench clean
+.PHONY: test demo install dev docker bwrap browser slurm validate bench clean
 
 install: $(STAMP)
 
@@ -40,7 +40,11 @@ bwrap:
 browser:
 	@bash scripts/ensure-chromium.sh || echo "Chromium is not available: the browser tests will be skipped."
 
-test: install dev docker bwrap browser
+# A one-node Slurm cluster on this host (slurm-wlm, munge) for grade slurm's tests (tests/test_slurm.py).
+slurm:
+	@bash scripts/ensure-slurm.sh || echo "Slurm is not available: the Slurm tests will be skipped."
+
+test: install dev docker bwrap browser slurm
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 demo: install docker bwrap

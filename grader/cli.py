@@ -35,6 +35,7 @@ def cli(ctx: click.Context, course: Path | None) -> None:
                   grade validate        solutions pass, stubs fail, mutants are caught
                   grade batch SUBMISSIONS --out results/ [--shard K/N]
                   grade collect results/ --submissions SUBMISSIONS   after the shards
+                  grade slurm / grade k8s-job    the shards on a cluster
                   grade similarity results/   copy detection
                   grade report results/       report.html and grades.csv again from the results
 
@@ -454,6 +455,135 @@ def _write_class_files(ctx: click.Context, results_dir: Path, lang: str | None, 
         click.echo(f"Without complete results (left out): {', '.join(one_line(m) for m in found.missing)}")
     click.echo(f"Wrote {results_dir / 'report.html'}, similarity.html, grades.csv, grades-moodle.csv and junit.xml.")
     return set(found.rows)
+
+
+@cli.command("slurm")
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Results folder, as for grade batch; on a folder every node sees. Scripts and logs: OUT/.slurm/.")
+@click.option("--shards", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Array tasks; each grades the students whose id hashes to its shard (grade batch --shard K/N).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Submissions graded at once per task: its --cpus-per-task, and --mem 2 GB + 6 GB per job.")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+              help="cuda: each task asks for one GPU (--gres=gpu:1) and grades on it.")
+@click.option("--backend", type=click.Choice(["docker", "local", "auto"]), default="auto", show_default=True,
+              help="The workers' sandbox in each task, as for grade batch.")
+@click.option("--partition", help="Slurm partition (default: the cluster's default partition).")
+@click.option("--time", "time_limit", metavar="HH:MM:SS", help="Time limit per task (default: the partition's).")
+@click.option("--mem", help="Memory per task, in Slurm's units (e.g. 16G). Default: 2G + 6G per --jobs.")
+@click.option("--exercise", "exercises", multiple=True, metavar="NAME",
+              help="Grade only this exercise (repeatable). Default: every exercise found in the submissions.")
+@click.option("--lang", type=click.Choice(LANGUAGES), help="Language of feedback, report and CSV headers.")
+@click.option("--dry-run", is_flag=True, help="Print both job scripts and the sbatch commands; submit nothing.")
+@click.option("--no-wait", is_flag=True, help="Submit and return; follow with squeue, the logs in OUT/.slurm/.")
+@click.option("--resume", is_flag=True,
+              help="Continue OUT: the whole array again, each task skipping its students with complete results.")
+@click.pass_context
+def slurm_cmd(ctx: click.Context, submissions: Path, out: Path, shards: int, jobs: int, device: str, backend: str,
+              partition: str | None, time_limit: str | None, mem: str | None, exercises: tuple[str, ...],
+              lang: str | None, dry_run: bool, no_wait: bool, resume: bool) -> None:
+    """Grade SUBMISSIONS on a Slurm cluster: a job array of --shards tasks, then a collect job.
+
+    Run it on the cluster's login node, with SUBMISSIONS, --out and this installation on a shared
+    folder. Task K of the array (sbatch --array=1-N) runs `grade batch SUBMISSIONS --out OUT
+    --shard K/N --resume`; a second job, started when every task has ended
+    (--dependency=afterany), runs `grade collect OUT --submissions SUBMISSIONS`: report.html,
+    grades.csv and the rest, and the names of students without complete results. The scripts
+    (OUT/.slurm/shards.sbatch, collect.sbatch) and logs (OUT/.slurm/shard-K.log, collect.log) stay there.
+
+    Unless --no-wait, it then waits (a progress bar: tasks done of N), names the tasks that failed
+    with their logs, prints collect's verdict and exits 0 only when every student has complete
+    results. A task that failed, was cancelled or ran out of --time: run the same command again
+    with --resume. The whole array is submitted again, but each task skips the students it already
+    graded, so only what is missing is graded and nobody twice.
+
+    \b
+    Examples:
+      grade slurm subs/ --out /shared/results --dry-run            look at the job scripts first
+      grade slurm subs/ --out /shared/results --shards 8 --jobs 2 --partition cpu --time 01:00:00
+      grade slurm subs/ --out /shared/results --shards 4 --device cuda     one GPU per task
+      grade slurm subs/ --out /shared/results --shards 8 --resume          after a failed task
+      grade slurm subs/ --out /shared/results --no-wait; squeue --me       submit and leave
+    """
+    import re
+
+    from . import slurm
+
+    if time_limit is not None and not re.fullmatch(r"(\d+-)?\d+(:\d{1,2}){0,2}", time_limit):
+        raise click.UsageError(f"--time must look like HH:MM:SS (or D-HH:MM:SS, or minutes), got {time_limit!r}.", ctx)
+    if mem is not None and not re.fullmatch(r"\d+[KMGT]?", mem.upper()):
+        raise click.UsageError(f"--mem must be a size in Slurm's units, e.g. 16G or 8000M, got {mem!r}.", ctx)
+    options = slurm.SlurmOptions(submissions=submissions, out=out, course_root=_course(ctx).root, shards=shards,
+                                 jobs=jobs, device=device, backend=backend, partition=partition,
+                                 time=time_limit, mem=mem and mem.upper(), exercises=exercises, lang=lang)
+    if dry_run:
+        shards_script, collect_script = slurm.job_scripts(options)
+        logs = out.absolute() / slurm.LOGS
+        click.echo(f"# {logs / 'shards.sbatch'}  (sbatch --parsable {logs / 'shards.sbatch'})\n{shards_script}")
+        click.echo(f"# {logs / 'collect.sbatch'}  (sbatch --parsable --dependency=afterany:<array job id> "
+                   f"{logs / 'collect.sbatch'})\n{collect_script}")
+        click.echo("Dry run: nothing written, nothing submitted.")
+        return
+    array_id, collect_id, logs = slurm.submit(options, resume=resume)
+    click.echo(f"Submitted array job {array_id} ({shards} shard(s)) and collect job {collect_id} "
+               f"(after it); scripts and logs in {logs}.")
+    if no_wait:
+        click.echo(f"Follow with: squeue -j {array_id},{collect_id}. When collect has run: {out}/report.html; "
+                   f"its verdict in {logs / 'collect.log'}.")
+        return
+    ctx.exit(slurm.wait(array_id, collect_id, shards, logs, _console()))
+
+
+@cli.command("k8s-job")
+@click.argument("submissions", metavar="SUBMISSIONS")
+@click.option("--out", "results", required=True, metavar="RESULTS",
+              help="The results folder, relative to the shared volume (mounted at /data in the pods).")
+@click.option("--shards", type=click.IntRange(min=1), required=True, help="Pods, one shard of students each.")
+@click.option("--claim", default="grade-data", show_default=True,
+              help="The PersistentVolumeClaim that holds SUBMISSIONS and RESULTS (ReadWriteMany).")
+@click.option("--image", default="dl-grader:course", show_default=True,
+              help="The grader image with the course (ci/docker/Dockerfile.grader); never the students' image.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Students graded at once per pod (its CPU request, and 2 GiB + 6 GiB per job of memory).")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+              help="cuda: each pod asks for one nvidia.com/gpu.")
+@click.option("--exercise", "exercises", multiple=True, metavar="NAME", help="Grade only this exercise (repeatable).")
+@click.option("--lang", type=click.Choice(LANGUAGES), help="Language of feedback and report (default: the course's).")
+@click.option("--name", default="grade", show_default=True, help="Prefix of the Jobs' names (a DNS label).")
+@click.option("--namespace", help="Namespace of the Jobs (default: kubectl's current one).")
+@click.option("--write", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Write grade-job.yaml and collect-job.yaml into this folder instead of printing them.")
+def k8s_job(submissions: str, results: str, shards: int, claim: str, image: str, jobs: int, device: str,
+            exercises: tuple[str, ...], lang: str | None, name: str, namespace: str | None,
+            folder: Path | None) -> None:
+    """Write the Kubernetes manifests that grade SUBMISSIONS (a folder on a shared volume) in
+    --shards pods: an Indexed Job whose pod K runs `grade batch --shard K+1/N --resume` (a retried
+    pod resumes its shard), and a Job that runs `grade collect` afterwards. Nothing is applied.
+
+    \b
+    Example:
+      grade k8s-job submissions --out results --shards 8 --write k8s/
+      kubectl apply -f k8s/grade-job.yaml
+      kubectl wait --for=condition=complete --timeout=2h job/grade-shards
+      kubectl apply -f k8s/collect-job.yaml      report.html, grades.csv; names missing students
+    """
+    from .k8s import K8sOptions, collect_job, grading_job, to_yaml
+
+    options = K8sOptions(shards=shards, image=image, claim=claim, submissions=submissions.strip("/"),
+                         results=results.strip("/"), jobs=jobs, device=device, name=name, namespace=namespace,
+                         exercises=exercises, lang=lang or "")
+    try:
+        manifests = {"grade-job.yaml": to_yaml(grading_job(options)), "collect-job.yaml": to_yaml(collect_job(options))}
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if folder is None:
+        click.echo("---\n".join(manifests.values()), nl=False)
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for file, text in manifests.items():
+        (folder / file).write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {folder / 'grade-job.yaml'} and {folder / 'collect-job.yaml'}.")
 
 
 @cli.command("export-nbgrader")
