@@ -192,3 +192,20 @@ def test_a_cancelled_task_is_made_good_by_resume(tmp_path, jobs, fast):
     collect = subprocess.run([*GRADE, "--course", str(REPO), "collect", str(out), "--submissions", str(subs)],
                              capture_output=True, text=True, timeout=120)
     assert collect.returncode == 0, collect.stdout + collect.stderr
+
+
+@cluster
+def test_the_sample_submissions_in_three_shards_grade_as_one_batch(tmp_path, jobs, fast):
+    """The issue's acceptance: `grade slurm examples/submissions --shards 3` = `grade batch examples/submissions`."""
+    subs = REPO / "examples" / "submissions"
+    args = ["--shards", "3", "--jobs", "1", "--mem", "4G", "--backend", "local", "--lang", "en"]
+    proc = _slurm(subs, tmp_path / "R", *args)
+    jobs += _submitted(proc.stdout)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stdout[-3000:] + proc.stderr[-3000:]
+    plain = subprocess.run([*GRADE, "--course", str(REPO), "batch", str(subs), "--out", str(tmp_path / "R2"),
+                            "--backend", "local", "--jobs", "1", "--lang", "en"], capture_output=True, text=True,
+                           timeout=300)  # every exercise the samples hold, as grade slurm grades them
+    assert plain.returncode == 0, plain.stdout[-2000:] + plain.stderr[-2000:]
+    assert _rows(tmp_path / "R") == _rows(tmp_path / "R2")
+    assert [r[0] for r in _rows(tmp_path / "R")] == ["broken", "full_marks", "hostile", "partial"]
+    assert _rows(tmp_path / "R")[1][1] == _rows(tmp_path / "R")[1][2]  # full_marks has them
