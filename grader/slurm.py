@@ -137,6 +137,7 @@ def submit(o: SlurmOptions, resume: bool = False) -> tuple[str, str, Path]:
                          "choose another --out.")
     shards, collect = job_scripts(o)
     logs = o.out.absolute() / LOGS
+    _refuse_while_running(logs)
     logs.mkdir(parents=True, exist_ok=True)
     for old in [*logs.glob("shard-*.rc"), logs / "collect.rc"]:  # from an earlier submission
         old.unlink(missing_ok=True)
@@ -148,7 +149,27 @@ def submit(o: SlurmOptions, resume: bool = False) -> tuple[str, str, Path]:
     except GradeError as exc:
         raise GradeError(f"{exc.message} (the array job {array_id} was submitted; scancel {array_id} "
                          "or run grade collect yourself when it is done)") from None
+    (logs / "jobs").write_text(f"{array_id} {collect_id}\n")
     return array_id, collect_id, logs
+
+
+def _refuse_while_running(logs: Path) -> None:
+    """An earlier submission for this DIR that is still queued or running would grade the same
+    students at the same time as the new one: refuse, and say how to go on."""
+    try:
+        array_id, collect_id = (logs / "jobs").read_text().split()[:2]
+    except (OSError, ValueError):
+        return  # nothing submitted from here before
+    try:
+        tasks, collecting = _queued(array_id, collect_id)
+    except (ConnectionError, OSError, subprocess.TimeoutExpired) as exc:
+        raise GradeError(f"Cannot tell whether the jobs submitted earlier for this folder ({array_id}, {collect_id}) "
+                         f"still run: squeue failed ({exc}).") from None
+    if tasks or collecting:
+        raise GradeError(f"The jobs submitted earlier for this folder are still queued or running (array {array_id}, "
+                         f"collect {collect_id}): a second submission would grade the same students at the same "
+                         f"time. Wait for them (squeue -j {array_id},{collect_id}) or cancel them "
+                         f"(scancel {array_id} {collect_id}), then run this again.")
 
 
 def _queued(array_id: str, collect_id: str) -> tuple[set[str], bool]:

@@ -209,3 +209,21 @@ def test_the_sample_submissions_in_three_shards_grade_as_one_batch(tmp_path, job
     assert _rows(tmp_path / "R") == _rows(tmp_path / "R2")
     assert [r[0] for r in _rows(tmp_path / "R")] == ["broken", "full_marks", "hostile", "partial"]
     assert _rows(tmp_path / "R")[1][1] == _rows(tmp_path / "R")[1][2]  # full_marks has them
+
+
+def test_resume_waits_for_an_earlier_submission_still_running(tmp_path, monkeypatch):
+    """A second submission while the first still runs would grade the same students twice at once."""
+    from grader import slurm
+    from grader.errors import GradeError
+
+    out = tmp_path / "R"
+    (out / slurm.LOGS).mkdir(parents=True)
+    (out / slurm.LOGS / "jobs").write_text("41 42\n")
+    options = slurm.SlurmOptions(submissions=tmp_path, out=out, course_root=REPO, shards=3)
+    monkeypatch.setattr(slurm, "_queued", lambda array, collect: ({"41_2"}, True))
+    with pytest.raises(GradeError, match="still queued or running .*scancel 41 42"):
+        slurm.submit(options, resume=True)
+    monkeypatch.setattr(slurm, "_sbatch", lambda args: "43" if "--dependency" not in args[0] else "44")
+    monkeypatch.setattr(slurm, "_queued", lambda array, collect: (set(), False))  # ended: go on
+    assert slurm.submit(options, resume=True)[:2] == ("43", "44")
+    assert (out / slurm.LOGS / "jobs").read_text().split() == ["43", "44"]
