@@ -1,7 +1,8 @@
 """Scenarios for `optimizers`: they drive your optimizer the way a training loop would.
 
 Each function gets the exercise's API as ``impl`` (your package, or, for the graders' expected
-values, ``fastai.optimizer``), builds everything from plain arguments, runs it and returns data.
+values, ``fastai.optimizer``, and ``torch.optim`` for Nesterov and Adagrad), builds everything from
+plain arguments, runs it and returns data.
 
 - ``trajectory``: several float64 parameter tensors made from ``seed``, a fixed smooth loss,
   ``steps`` rounds of ``zero_grad(); loss.backward(); step()``; returns every parameter after every
@@ -69,8 +70,8 @@ def _make_cbs(impl, cbs):
 
 
 def trajectory(impl, *, seed, factory, kwargs, steps=20, device="cpu", cbs=None):
-    """``steps`` optimizer steps on the fixed problem; ``factory`` is "SGD", "RMSProp", "Adam" or
-    "Optimizer" (then ``cbs`` lists the steppers and ``kwargs`` the hyper-parameters)."""
+    """``steps`` optimizer steps on the fixed problem; ``factory`` is "SGD", "RMSProp", "Adagrad", "Adam"
+    or "Optimizer" (then ``cbs`` lists the steppers and ``kwargs`` the hyper-parameters)."""
     params, targets, weights, frozen = make_problem(seed, device)
     everything = params + [frozen]
     if factory == "Optimizer":

@@ -1,6 +1,7 @@
 """Public checks for `optimizers`: run them with `grade check optimizers`.
 
-They compare a few steppers and short runs of SGD and Adam with the formulas written out here.
+They compare a few steppers and short runs of SGD, Nesterov, Adagrad and Adam with the formulas
+written out here.
 The hidden checks compare 20-step runs of every optimizer with fastai's, step by step.
 """
 
@@ -45,6 +46,25 @@ def test_averages_start_at_zero(student, device):
     if type(got) is not dict or "sqr_avg" not in got:
         fail("average_sqr_grad(p, sqr_mom=0.99) must return a dict {'sqr_avg': ...}.")
     assert_tensor_close(got["sqr_avg"], 0.01 * grad**2, what="average_sqr_grad(p, sqr_mom=0.99)['sqr_avg'] (first call)")
+
+
+@pytest.mark.points(1)
+def test_nesterov_and_adagrad_steppers(student, device):
+    """nesterov_step: p - lr*(grad + mom*grad_avg); average_sqr_sum, adagrad_step: p - lr*grad/(sqrt(sum_sqr) + eps)."""
+    p = torch.tensor([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]], device=device)
+    grad = torch.tensor([[0.5, 1.0, -2.0], [4.0, -0.25, 1.5]], device=device)
+    avg = torch.tensor([[1.0, 0.0, -1.0], [2.0, 0.5, -0.5]], device=device)
+    got = student.scenario("run_stepper", "nesterov_step", p, grad, dict(lr=0.1, mom=0.9, grad_avg=avg))
+    assert_tensor_close(_data(got, "p"), p - 0.1 * (grad + 0.9 * avg),
+                        what="p after nesterov_step(p, lr=0.1, mom=0.9, grad_avg=...)")
+    total = torch.tensor([[1.0, 4.0, 0.25], [9.0, 2.0, 0.5]], device=device)
+    got = _data(student.scenario("run_stepper", "average_sqr_sum", p, grad, dict(sum_sqr=total)), "returned")
+    if type(got) is not dict or "sum_sqr" not in got:
+        fail("average_sqr_sum(p, sum_sqr=...) must return a dict {'sum_sqr': ...}.")
+    assert_tensor_close(got["sum_sqr"], total + grad**2, what="average_sqr_sum(p, sum_sqr=...)['sum_sqr']")
+    got = student.scenario("run_stepper", "adagrad_step", p, grad, dict(lr=0.1, eps=0.01, sum_sqr=total))
+    assert_tensor_close(_data(got, "p"), p - 0.1 * grad / (total.sqrt() + 0.01),
+                        what="p after adagrad_step(p, lr=0.1, eps=0.01, sum_sqr=...)")
 
 
 def _by_hand(data_seed, update, steps):
@@ -103,3 +123,24 @@ def test_adam_two_steps(student):
     got = student.scenario("trajectory", seed=seed, factory="Adam", kwargs=dict(lr=0.01, wd=0.0),
                            steps=2)
     _compare(got, _by_hand(seed, update, 2), "Adam(params, lr=0.01, wd=0.0)")
+
+
+@pytest.mark.points(1)
+def test_nesterov_and_adagrad_three_steps(student):
+    """SGD(lr=0.05, mom=0.9, nesterov=True) and Adagrad(lr=0.1), 3 steps each, written out by hand."""
+    seed = fresh_seed()
+
+    def nesterov(p, grad, s, step):
+        s["avg"] = 0.9 * s.get("avg", torch.zeros_like(grad)) + grad
+        p -= 0.05 * (grad + 0.9 * s["avg"])
+
+    got = student.scenario("trajectory", seed=seed, factory="SGD", kwargs=dict(lr=0.05, mom=0.9, nesterov=True),
+                           steps=3)
+    _compare(got, _by_hand(seed, nesterov, 3), "SGD(params, lr=0.05, mom=0.9, nesterov=True)")
+
+    def adagrad(p, grad, s, step):
+        s["sum"] = s.get("sum", torch.zeros_like(grad)) + grad**2
+        p -= 0.1 * grad / (s["sum"].sqrt() + 1e-10)
+
+    got = student.scenario("trajectory", seed=seed, factory="Adagrad", kwargs=dict(lr=0.1), steps=3)
+    _compare(got, _by_hand(seed, adagrad, 3), "Adagrad(params, lr=0.1)")

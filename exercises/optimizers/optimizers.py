@@ -25,6 +25,18 @@ Conventions (fastai's, not torch.optim's; the checks compare 20-step trajectorie
   gradient instead: ``grad = grad + wd * p``. Both come *first* in the list of steppers.
 - Update ``p.data`` (or work under ``torch.no_grad()``), in place, keeping its dtype and device.
 
+Two more optimizers that fastai does not ship follow **torch.optim's** conventions (the checks
+compare 20-step trajectories with ``torch.optim`` itself, float64, rtol 1e-9):
+
+- Nesterov momentum, as ``torch.optim.SGD(nesterov=True, momentum=mom, dampening=0)``: the
+  undampened average ``grad_avg = mom * grad_avg + grad`` (``average_grad``), then
+  ``p = p - lr * (grad + mom * grad_avg)`` (``nesterov_step``): the step looks ahead along the
+  momentum instead of taking ``grad_avg`` itself.
+- Adagrad, as ``torch.optim.Adagrad(lr_decay=0, initial_accumulator_value=0, eps=1e-10)``: a running
+  *sum* (not an average) of the squared gradients ``sum_sqr = sum_sqr + grad**2``
+  (``average_sqr_sum``), then ``p = p - lr * grad / (sqrt(sum_sqr) + eps)`` (``adagrad_step``),
+  ``eps`` outside the square root.
+
 Forbidden (from scratch): ``torch.optim`` (every optimizer in it) and ``fastai`` (in particular
 ``fastai.optimizer``); breaking this rule costs all points of the exercise (dynamic code such as
 ``exec``, ``eval``, ``importlib`` or ``__import__`` counts as breaking it). Plain tensor
@@ -134,6 +146,33 @@ def rms_prop_step(p: torch.Tensor, lr: float, sqr_avg: torch.Tensor, eps: float,
     raise NotImplementedError("rms_prop_step: not implemented yet (exercise optimizers)")
 
 
+def nesterov_step(p: torch.Tensor, lr: float, mom: float, grad_avg: torch.Tensor, **kwargs: t.Any) -> None:
+    """Nesterov momentum (torch.optim's ``nesterov=True``): ``p = p - lr * (p.grad + mom * grad_avg)``.
+
+    ``grad_avg`` is the undampened average that ``average_grad`` has just updated with this step's
+    gradient (``grad_avg = mom * grad_avg + p.grad``).
+    """
+    # TODO: your code here
+    raise NotImplementedError("nesterov_step: not implemented yet (exercise optimizers)")
+
+
+def average_sqr_sum(p: torch.Tensor, sum_sqr: torch.Tensor | None = None, **kwargs: t.Any) -> dict[str, torch.Tensor]:
+    """Adagrad's statistic, a running *sum* of the squared gradients: ``sum_sqr = sum_sqr + p.grad**2``.
+
+    No decay, no averaging: every gradient ever seen counts in full. Starts at zeros shaped like the
+    gradient; return ``{'sum_sqr': sum_sqr}``.
+    """
+    # TODO: your code here
+    raise NotImplementedError("average_sqr_sum: not implemented yet (exercise optimizers)")
+
+
+def adagrad_step(p: torch.Tensor, lr: float, sum_sqr: torch.Tensor, eps: float, **kwargs: t.Any) -> None:
+    """Adagrad (torch.optim's): ``p = p - lr * p.grad / (sqrt(sum_sqr) + eps)``, ``eps`` *after* the
+    square root. Defaults: ``adagrad_step.defaults = dict(eps=1e-10)``."""
+    # TODO: your code here
+    raise NotImplementedError("adagrad_step: not implemented yet (exercise optimizers)")
+
+
 def step_stat(p: torch.Tensor, step: int = 0, **kwargs: t.Any) -> dict[str, int]:
     """Count the steps of ``p``: return ``{'step': step + 1}`` (so the first step is 1)."""
     # TODO: your code here
@@ -168,11 +207,20 @@ def adam_step(p: torch.Tensor, lr: float, mom: float, step: int, sqr_mom: float,
 
 
 def SGD(params: t.Iterable[torch.Tensor], lr: float, mom: float = 0.0, wd: float = 0.0,
-        decouple_wd: bool = True) -> Optimizer:
+        decouple_wd: bool = True, nesterov: bool = False) -> Optimizer:
     """SGD: steppers ``[weight_decay or l2_reg]``, then ``average_grad`` (only if ``mom != 0``),
-    then ``sgd_step`` (``mom == 0``) or ``momentum_step``. Hyper-parameters ``lr, mom, wd``."""
+    then ``sgd_step`` (``mom == 0``), ``momentum_step``, or ``nesterov_step`` when ``nesterov``
+    (and ``mom != 0``). Hyper-parameters ``lr, mom, wd``."""
     # TODO: your code here
     raise NotImplementedError("SGD: not implemented yet (exercise optimizers)")
+
+
+def Adagrad(params: t.Iterable[torch.Tensor], lr: float, eps: float = 1e-10, wd: float = 0.0,
+            decouple_wd: bool = True) -> Optimizer:
+    """Adagrad (torch.optim's, with ``lr_decay=0``): ``[weight_decay or l2_reg]``,
+    ``average_sqr_sum``, ``adagrad_step``. Hyper-parameters ``lr, eps, wd``."""
+    # TODO: your code here
+    raise NotImplementedError("Adagrad: not implemented yet (exercise optimizers)")
 
 
 def RMSProp(params: t.Iterable[torch.Tensor], lr: float, sqr_mom: float = 0.99, mom: float = 0.0, wd: float = 0.0,

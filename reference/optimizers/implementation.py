@@ -16,6 +16,8 @@ import os
 import types
 import warnings
 
+import torch
+
 _PRELUDE = """\
 import math, functools, collections, numbers, typing
 from collections import defaultdict, OrderedDict
@@ -83,3 +85,62 @@ Adam = _fastai.Adam
 def RMSProp(params, lr, sqr_mom=0.99, mom=0.0, wd=0.0, decouple_wd=True, eps=1e-8):  # type: ignore[no-untyped-def]
     """fastai's ``RMSProp`` with the exercise's argument order (fastai: ``mom`` before ``sqr_mom``)."""
     return _fastai.RMSProp(params, lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, decouple_wd=decouple_wd)
+
+
+# -- Nesterov momentum and Adagrad: fastai has neither, so the reference is torch.optim itself -------
+def nesterov_step(p, lr, mom, grad_avg, **kwargs):  # type: ignore[no-untyped-def]
+    """torch.optim.SGD's Nesterov update after the undampened buffer: ``p -= lr * (grad + mom * buf)``."""
+    p.data.add_(p.grad.data.add(grad_avg, alpha=mom), alpha=-lr)
+
+
+def average_sqr_sum(p, sum_sqr=None, **kwargs):  # type: ignore[no-untyped-def]
+    """torch.optim.Adagrad's ``state_sum += grad * grad`` (initial_accumulator_value=0)."""
+    if sum_sqr is None:
+        sum_sqr = torch.zeros_like(p.grad.data)
+    sum_sqr.addcmul_(p.grad.data, p.grad.data, value=1)
+    return {"sum_sqr": sum_sqr}
+
+
+def adagrad_step(p, lr, sum_sqr, eps, **kwargs):  # type: ignore[no-untyped-def]
+    """torch.optim.Adagrad's update (lr_decay=0): ``p -= lr * grad / (sqrt(state_sum) + eps)``."""
+    p.data.addcdiv_(p.grad.data, sum_sqr.sqrt().add_(eps), value=-lr)
+
+
+adagrad_step.defaults = dict(eps=1e-10)  # type: ignore[attr-defined]
+
+
+class _TorchOptim:
+    """A torch.optim optimizer (L2 weight decay built in) with the exercise's decoupled weight decay
+    ``p *= 1 - lr*wd`` applied first, to the parameters that have a gradient, as fastai's steppers do."""
+
+    def __init__(self, opt, lr, decoupled_wd):  # type: ignore[no-untyped-def]
+        self.opt, self.lr, self.decoupled_wd = opt, lr, decoupled_wd
+        self.state = opt.state
+
+    def zero_grad(self):  # type: ignore[no-untyped-def]
+        self.opt.zero_grad()
+
+    def step(self):  # type: ignore[no-untyped-def]
+        if self.decoupled_wd:
+            with torch.no_grad():
+                for group in self.opt.param_groups:
+                    for p in group["params"]:
+                        if p.grad is not None:
+                            p.mul_(1 - self.lr * self.decoupled_wd)
+        self.opt.step()
+
+
+def SGD(params, lr, mom=0.0, wd=0.0, decouple_wd=True, nesterov=False):  # type: ignore[no-redef, no-untyped-def]
+    """fastai's ``SGD``; with ``nesterov=True`` torch.optim.SGD(nesterov=True, dampening=0)."""
+    if not nesterov or mom == 0:
+        return _fastai.SGD(params, lr, mom=mom, wd=wd, decouple_wd=decouple_wd)
+    opt = torch.optim.SGD(list(params), lr=lr, momentum=mom, dampening=0, nesterov=True, foreach=False,
+                          weight_decay=0.0 if decouple_wd else wd)
+    return _TorchOptim(opt, lr, wd if decouple_wd else 0.0)
+
+
+def Adagrad(params, lr, eps=1e-10, wd=0.0, decouple_wd=True):  # type: ignore[no-untyped-def]
+    """torch.optim.Adagrad(lr_decay=0, initial_accumulator_value=0)."""
+    opt = torch.optim.Adagrad(list(params), lr=lr, lr_decay=0, initial_accumulator_value=0, eps=eps, foreach=False,
+                              weight_decay=0.0 if decouple_wd else wd)
+    return _TorchOptim(opt, lr, wd if decouple_wd else 0.0)

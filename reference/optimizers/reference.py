@@ -23,6 +23,8 @@ from . import implementation as fa
 #: Trajectories are float64, so 1e-6 is far above rounding (fastai and a correct solution agree to
 #: about 1e-15) and far below any real mistake; it is the tolerance EXERCISES.md sets for them.
 TRAJ_TOL = 1e-6
+#: Nesterov and Adagrad are compared with torch.optim's own runs at the course's float64 tolerance.
+TORCH_TOL = 1e-9
 
 _SCENARIOS = Path(__file__).resolve().parents[2] / "checks" / "optimizers" / "scenarios.py"
 
@@ -42,6 +44,19 @@ def _adam_eps_inside(p, lr, mom, step, sqr_mom, grad_avg, sqr_avg, eps, **kwargs
     debias1 = fa.debias(mom, 1 - mom, step)
     debias2 = fa.debias(sqr_mom, 1 - sqr_mom, step)
     p.data.addcdiv_(grad_avg, (sqr_avg / debias2 + eps).sqrt(), value=-lr / debias1)
+
+
+def _adagrad_no_sqrt(p, lr, sum_sqr, eps, **kwargs):  # type: ignore[no-untyped-def]
+    p.data.addcdiv_(p.grad.data, sum_sqr + eps, value=-lr)
+
+
+def _adagrad_eps_inside(p, lr, sum_sqr, eps, **kwargs):  # type: ignore[no-untyped-def]
+    p.data.addcdiv_(p.grad.data, (sum_sqr + eps).sqrt(), value=-lr)
+
+
+def _sqr_avg_as_sum(p, sqr_mom=0.99, sqr_avg=None, sum_sqr=None, **kwargs):  # type: ignore[no-untyped-def]
+    """RMSProp's dampened average (sqr_mom=0.99) kept under Adagrad's name ``sum_sqr``."""
+    return {"sum_sqr": fa.average_sqr_grad(p, sqr_mom, True, sum_sqr)["sqr_avg"]}
 
 
 class _SharedState(fa.Optimizer):  # type: ignore[misc, valid-type]
@@ -74,7 +89,7 @@ def _variant(optimizer: t.Any = None, wd_last: bool = False, **steppers: t.Any) 
     """The exercise's API made of fastai's steppers, some replaced (``steppers``)."""
     ns = types.SimpleNamespace(**{n: getattr(fa, n) for n in (
         "sgd_step", "weight_decay", "l2_reg", "average_grad", "average_sqr_grad", "momentum_step",
-        "rms_prop_step", "step_stat", "debias", "adam_step")})
+        "rms_prop_step", "step_stat", "debias", "adam_step", "nesterov_step", "average_sqr_sum", "adagrad_step")})
     ns.__dict__.update(steppers)
     ns.Optimizer = optimizer or fa.Optimizer
 
@@ -82,9 +97,14 @@ def _variant(optimizer: t.Any = None, wd_last: bool = False, **steppers: t.Any) 
         wd = ns.weight_decay if decouple_wd else ns.l2_reg
         return cbs + [wd] if wd_last else [wd] + cbs
 
-    def SGD(params, lr, mom=0.0, wd=0.0, decouple_wd=True):  # type: ignore[no-untyped-def]
-        cbs = ([ns.average_grad] if mom != 0 else []) + [ns.sgd_step if mom == 0 else ns.momentum_step]
+    def SGD(params, lr, mom=0.0, wd=0.0, decouple_wd=True, nesterov=False):  # type: ignore[no-untyped-def]
+        last = ns.sgd_step if mom == 0 else ns.nesterov_step if nesterov else ns.momentum_step
+        cbs = ([ns.average_grad] if mom != 0 else []) + [last]
         return ns.Optimizer(params, with_wd(decouple_wd, cbs), lr=lr, mom=mom, wd=wd)
+
+    def Adagrad(params, lr, eps=1e-10, wd=0.0, decouple_wd=True):  # type: ignore[no-untyped-def]
+        cbs = [ns.average_sqr_sum, ns.adagrad_step]
+        return ns.Optimizer(params, with_wd(decouple_wd, cbs), lr=lr, eps=eps, wd=wd)
 
     def RMSProp(params, lr, sqr_mom=0.99, mom=0.0, wd=0.0, decouple_wd=True, eps=1e-8):  # type: ignore[no-untyped-def]
         cbs = ([ns.average_sqr_grad] if mom == 0 else [ns.average_grad, ns.average_sqr_grad]) + [ns.rms_prop_step]
@@ -94,7 +114,7 @@ def _variant(optimizer: t.Any = None, wd_last: bool = False, **steppers: t.Any) 
         cbs = [functools.partial(ns.average_grad, dampening=True), ns.average_sqr_grad, ns.step_stat, ns.adam_step]
         return ns.Optimizer(params, with_wd(decouple_wd, cbs), lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd)
 
-    ns.SGD, ns.RMSProp, ns.Adam = SGD, RMSProp, Adam
+    ns.SGD, ns.RMSProp, ns.Adam, ns.Adagrad = SGD, RMSProp, Adam, Adagrad
     return ns
 
 
@@ -108,7 +128,25 @@ def _mistakes(factory: str, kwargs: dict[str, t.Any]) -> dict[str, tuple[types.S
         out["L2 regularisation and decoupled weight decay are mixed up (decouple_wd=True: p *= 1 - lr*wd; "
             "False: grad += wd*p)"] = (_variant(), flipped)
         out["the weight decay is applied after the update (it comes first)"] = (_variant(wd_last=True), kwargs)
-    if mom and factory in ("SGD", "RMSProp"):
+    nesterov = factory == "SGD" and mom and kwargs.get("nesterov", False)
+    if nesterov:
+        out["the update uses grad_avg alone, as plain momentum does (Nesterov's is p -= lr*(grad + mom*grad_avg))"] = (
+            _variant(nesterov_step=fa.momentum_step), kwargs)
+        out["the gradient is left out of the update (Nesterov's is p -= lr*(grad + mom*grad_avg))"] = (
+            _variant(nesterov_step=lambda p, lr, mom, grad_avg, **kw: p.data.add_(grad_avg, alpha=-lr * mom)),
+            kwargs)
+    if factory == "Adagrad":
+        out["the square root of the sum of squared gradients is missing (p -= lr*grad / (sqrt(sum_sqr) + eps))"] = (
+            _variant(adagrad_step=_adagrad_no_sqrt), kwargs)
+        out["eps is added inside the square root (torch.optim's Adagrad adds it after: sqrt(sum_sqr) + eps)"] = (
+            _variant(adagrad_step=_adagrad_eps_inside), kwargs)
+        out["the squared gradients are averaged with decay, as in RMSProp (Adagrad sums them: "
+            "sum_sqr = sum_sqr + grad**2)"] = (_variant(average_sqr_sum=_sqr_avg_as_sum), kwargs)
+    if nesterov:
+        out["the momentum is dampened (Nesterov's, as torch.optim's nesterov=True, is not: "
+            "grad_avg = mom*grad_avg + grad)"] = (
+            _variant(average_grad=functools.partial(fa.average_grad, dampening=True)), kwargs)
+    elif mom and factory in ("SGD", "RMSProp"):
         out["the momentum is dampened (fastai's SGD/RMSProp momentum is not: grad_avg = mom*grad_avg + grad)"] = (
             _variant(average_grad=functools.partial(fa.average_grad, dampening=True)), kwargs)
     if factory == "Adam":
@@ -122,7 +160,7 @@ def _mistakes(factory: str, kwargs: dict[str, t.Any]) -> dict[str, tuple[types.S
     if factory in ("RMSProp", "Adam"):
         out["the squared-gradient average is not dampened (sqr_avg = sqr_mom*sqr_avg + (1-sqr_mom)*grad**2)"] = (
             _variant(average_sqr_grad=functools.partial(fa.average_sqr_grad, dampening=False)), kwargs)
-    if mom or factory in ("RMSProp", "Adam"):
+    if mom or factory in ("RMSProp", "Adam", "Adagrad"):
         out["all parameters share one state dict (each parameter needs its own)"] = (
             _variant(optimizer=_SharedState), kwargs)
     out["the gradients are not zeroed by zero_grad (they accumulate)"] = (_variant(optimizer=_NoZeroGrad), kwargs)
@@ -184,8 +222,9 @@ def _field(result: t.Any, key: str, kind: type, what: str) -> t.Any:
 
 def compare_trajectory(got: t.Any, want: dict[str, t.Any], *, what: str, device: t.Any,
                        hints: dict[str, t.Callable[[int], list[list[torch.Tensor]]]] | None = None,
-                       check_state: bool = False) -> None:
-    """Every parameter after every step within 1e-6 of fastai's (float64); optionally the final state."""
+                       check_state: bool = False, tol: float = TRAJ_TOL) -> None:
+    """Every parameter after every step within ``tol`` of the reference run's (float64: 1e-6 against
+    fastai's, 1e-9 against torch.optim's); optionally the final state."""
     __tracebackhide__ = True
     steps = _field(got, "params", list, what)
     want_steps = want["params"]
@@ -200,7 +239,7 @@ def compare_trajectory(got: t.Any, want: dict[str, t.Any], *, what: str, device:
             try:
                 assert_tensor_close(
                     p, q, what=f"{what}: parameter {k} of shape {shapes[k]}{frozen} after step {s + 1}",
-                    dtype=torch.float64, device=device, rtol=TRAJ_TOL, atol=TRAJ_TOL * max(1.0, peak))
+                    dtype=torch.float64, device=device, rtol=tol, atol=tol * max(1.0, peak))
             except CheckFailed as exc:
                 fail(str(exc) + matching_mistake(steps, hints or {}, s))
     if check_state:

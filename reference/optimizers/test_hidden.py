@@ -4,6 +4,8 @@ Trajectories: 20 steps on a fixed smooth loss over four float64 parameter tensor
 shape, so shared state shows) plus one that never gets a gradient, drawn from a fresh seed per
 run (a canned trajectory cannot match); every parameter after every step within 1e-6 of
 ``fastai.optimizer`` (float64 makes 1e-6 meaningful: a correct solution agrees to ~1e-15).
+Nesterov momentum and Adagrad (not in fastai) are compared with torch.optim.SGD(nesterov=True) and
+torch.optim.Adagrad the same way, within 1e-9 (float64).
 Steppers: each one alone, fastai's signature, float64 (1e-9) and float32 (1e-4).
 """
 
@@ -15,11 +17,11 @@ import torch
 from grader.sandbox import WorkerError
 from grader.scenarios import fresh_seed
 from grader.testing import CheckFailed, assert_from_scratch, assert_tensor_close, fail
-from reference.optimizers.reference import (compare_state, compare_trajectory, debias_ref, isclose, trajectory_hints,
-                                            zero_grad_hints)
+from reference.optimizers.reference import (TORCH_TOL, compare_state, compare_trajectory, debias_ref, isclose,
+                                            trajectory_hints, zero_grad_hints)
 
 FORBIDDEN = ["torch.optim", "torch.optim.SGD", "torch.optim.Adam", "torch.optim.AdamW", "torch.optim.RMSprop",
-             "torch.optim.Optimizer", "torch.optim.optimizer.Optimizer"]
+             "torch.optim.Adagrad", "torch.optim.Optimizer", "torch.optim.optimizer.Optimizer"]
 
 
 def run_both(student, reference, device, factory, kwargs, cbs=None, steps=20):
@@ -32,13 +34,14 @@ def run_both(student, reference, device, factory, kwargs, cbs=None, steps=20):
     return seed, got, want
 
 
-def check_run(student, reference, device, factory, kwargs, cbs=None, check_state=False):
+def check_run(student, reference, device, factory, kwargs, cbs=None, check_state=False, tol=None):
     __tracebackhide__ = True
     seed, got, want = run_both(student, reference, device, factory, kwargs, cbs)
     shown = ", ".join(f"{k}={v}" for k, v in kwargs.items())
     what = f"{factory}(params, {shown})" if factory != "Optimizer" else f"Optimizer(params, {cbs}, {shown})"
     hints = trajectory_hints(factory, kwargs, seed=seed, device=str(device), cbs=cbs)
-    compare_trajectory(got, want, what=what, device=device, hints=hints, check_state=check_state)
+    compare_trajectory(got, want, what=what, device=device, hints=hints, check_state=check_state,
+                       **({} if tol is None else {"tol": tol}))
 
 
 # -- whole optimizers ----------------------------------------------------------------------------
@@ -70,6 +73,30 @@ def test_weight_decay(student, reference, device, factory, kwargs):
 def test_rmsprop(student, reference, device, kwargs):
     """RMSProp, without and with momentum: 20 steps equal fastai's."""
     check_run(student, reference, device, "RMSProp", kwargs)
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("kwargs", [
+    dict(lr=0.02, mom=0.9, nesterov=True),
+    dict(lr=0.03, mom=0.7, wd=0.2, nesterov=True),
+    dict(lr=0.03, mom=0.8, wd=0.2, decouple_wd=False, nesterov=True),
+], ids=["plain", "decoupled-wd", "l2"])
+@pytest.mark.cpu_budget(10)
+def test_nesterov(student, reference, device, kwargs):
+    """SGD with Nesterov momentum: 20 steps equal torch.optim.SGD(nesterov=True, dampening=0)'s."""
+    check_run(student, reference, device, "SGD", kwargs, tol=TORCH_TOL)
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("kwargs", [
+    dict(lr=0.1),
+    dict(lr=0.05, eps=0.1, wd=0.3),
+    dict(lr=0.08, eps=0.05, wd=0.2, decouple_wd=False),
+], ids=["defaults", "large-eps-decoupled-wd", "l2"])
+@pytest.mark.cpu_budget(10)
+def test_adagrad(student, reference, device, kwargs):
+    """Adagrad (a running sum of squared gradients, eps after the sqrt): 20 steps equal torch.optim.Adagrad's."""
+    check_run(student, reference, device, "Adagrad", kwargs, tol=TORCH_TOL)
 
 
 @pytest.mark.points(3)
@@ -159,6 +186,11 @@ def _stepper_cases():
         ("rms_prop_step", "rms_prop_step", lambda g, s, d: dict(lr=0.5, eps=1e-2, sqr_avg=pos(g, s, d))),
         ("rms_prop_step-mom", "rms_prop_step",
          lambda g, s, d: dict(lr=0.5, eps=1e-2, sqr_avg=pos(g, s, d), grad_avg=torch.randn(*s, generator=g, dtype=d))),
+        ("nesterov_step", "nesterov_step",
+         lambda g, s, d: dict(lr=0.6, mom=0.8, grad_avg=torch.randn(*s, generator=g, dtype=d) * 3)),
+        ("average_sqr_sum-first", "average_sqr_sum", lambda g, s, d: dict(lr=0.1, eps=1e-10)),
+        ("average_sqr_sum", "average_sqr_sum", lambda g, s, d: dict(sum_sqr=pos(g, s, d) * 5)),
+        ("adagrad_step", "adagrad_step", lambda g, s, d: dict(lr=0.5, eps=5e-2, sum_sqr=pos(g, s, d) * 0.1)),
         ("step_stat-first", "step_stat", lambda g, s, d: dict(lr=0.1)),
         ("step_stat", "step_stat", lambda g, s, d: dict(step=6)),
         ("adam_step-first", "adam_step",
@@ -254,7 +286,8 @@ def test_from_scratch(student, device, student_sources):
     g = torch.Generator().manual_seed(fresh_seed())
     p, grad = torch.randn(3, 4, generator=g, dtype=torch.float64), torch.randn(3, 4, generator=g, dtype=torch.float64)
     with student.recording_ops() as ops:
-        for factory, kwargs in [("SGD", dict(lr=0.05)), ("RMSProp", dict(lr=0.01, mom=0.5)), ("Adam", dict(lr=0.05))]:
+        for factory, kwargs in [("SGD", dict(lr=0.05)), ("RMSProp", dict(lr=0.01, mom=0.5)), ("Adam", dict(lr=0.05)),
+                                ("SGD", dict(lr=0.05, mom=0.9, nesterov=True)), ("Adagrad", dict(lr=0.05))]:
             try:  # only what runs matters here; the values are judged by the other checks
                 student.scenario("trajectory", seed=fresh_seed(), factory=factory, kwargs=kwargs,
                                  device=str(device), steps=2)
@@ -266,6 +299,6 @@ def test_from_scratch(student, device, student_sources):
                                   sqr_avg=(grad * grad).to(device)))
         except WorkerError:
             pass
-    assert_from_scratch(ops, student_sources, forbidden_names=FORBIDDEN, forbidden_ops=r"_fused_(adam|sgd)",
+    assert_from_scratch(ops, student_sources, forbidden_names=FORBIDDEN, forbidden_ops=r"_fused_(adam|sgd|adagrad)",
                         forbidden_modules=["fastai", "fasttransform", "torch.optim"],
                         modules_seen=student.imported_modules(), what="optimizers")
