@@ -11,7 +11,7 @@ import resource
 import typing as t
 from dataclasses import asdict, dataclass, fields
 
-__all__ = ["Limits", "apply_limits", "CHECK_IMPORT_TIMEOUT", "FORBIDDEN_IN_WORKER"]
+__all__ = ["Limits", "apply_limits", "CHECK_IMPORT_TIMEOUT", "FORBIDDEN_IN_WORKER", "job_memory_gb"]
 
 #: Packages that no worker may import or read: the references use them in the trusted process,
 #: student code never needs them (a from-scratch rule forbids them). bubblewrap and Docker hide
@@ -22,6 +22,17 @@ FORBIDDEN_IN_WORKER = ("fastai",)
 #: a few seconds, the student's own import well under one), so an endless loop at import is reported
 #: within this time. ``grade check --timeout`` raises it for exercises that import something heavy.
 CHECK_IMPORT_TIMEOUT = 25.0  # 30 s from the student pressing enter, with the CLI start and the report
+
+
+#: GB one job slot of ``grade batch`` may need: the Docker backend's fork-server container cap (5 GB,
+#: server and worker together) plus a trusted pool process (about 1 GB); and GB for the rest of a
+#: task (the batch's parent, the OS). README "Choosing --jobs"; cluster jobs ask for this much.
+JOB_SLOT_GB, JOB_BASE_GB = 6, 2
+
+
+def job_memory_gb(jobs: int) -> int:
+    """Memory, in GB, for one ``grade batch --jobs jobs`` (a Slurm task, a Kubernetes pod)."""
+    return JOB_BASE_GB + JOB_SLOT_GB * jobs
 
 
 @dataclass(frozen=True)

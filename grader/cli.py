@@ -354,13 +354,24 @@ def similarity(ctx: click.Context, results_dir: Path, threshold: float | None, e
     console.print(f"{page}", markup=False, highlight=False)
 
 
+def _class_file_options(command: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    """RESULTS_DIR, --lang and --exercise: what `grade report` and `grade collect` both read."""
+    for decorator in reversed([
+        click.argument("results_dir", metavar="RESULTS_DIR",
+                       type=click.Path(exists=True, file_okay=False, path_type=Path)),
+        click.option("--lang", type=click.Choice(LANGUAGES),
+                     help="Language of the report and the CSV headers. Default: the language the results were "
+                          "written in (else the course's)."),
+        click.option("--exercise", "exercises", multiple=True, metavar="NAME",
+                     help="Report on this exercise (repeatable). Default: the exercises most students were "
+                          "graded on."),
+    ]):
+        command = decorator(command)
+    return command
+
+
 @cli.command("report")
-@click.argument("results_dir", metavar="RESULTS_DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--lang", type=click.Choice(LANGUAGES),
-              help="Language of the report and the CSV headers. Default: the language the results were "
-                   "written in (else the course's).")
-@click.option("--exercise", "exercises", multiple=True, metavar="NAME",
-              help="Report on this exercise (repeatable). Default: the exercises most students were graded on.")
+@_class_file_options
 @click.pass_context
 def report_cmd(ctx: click.Context, results_dir: Path, lang: str | None, exercises: tuple[str, ...]) -> None:
     """Rewrite the class files of RESULTS_DIR (report.html, grades.csv, grades-moodle.csv, junit.xml)
@@ -383,15 +394,10 @@ def report_cmd(ctx: click.Context, results_dir: Path, lang: str | None, exercise
 
 
 @cli.command("collect")
-@click.argument("results_dir", metavar="RESULTS_DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_class_file_options
 @click.option("--submissions", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="The SUBMISSIONS folder the batch graded: name its students without complete results, "
                    "and exit 1 if there are any.")
-@click.option("--lang", type=click.Choice(LANGUAGES),
-              help="Language of the report and the CSV headers. Default: the language the results were "
-                   "written in (else the course's).")
-@click.option("--exercise", "exercises", multiple=True, metavar="NAME",
-              help="Report on this exercise (repeatable). Default: the exercises most students were graded on.")
 @click.pass_context
 def collect(ctx: click.Context, results_dir: Path, submissions: Path | None, lang: str | None,
             exercises: tuple[str, ...]) -> None:

@@ -20,14 +20,12 @@ import shlex
 import typing as t
 from dataclasses import dataclass
 
+from ._limits import JOB_BASE_GB, job_memory_gb
+
 __all__ = ["K8sOptions", "grading_job", "collect_job", "to_yaml"]
 
 #: The image ``ci/docker/Dockerfile.grader`` builds: the grader and the whole course at /course.
 DEFAULT_IMAGE = "dl-grader:course"
-#: Per job slot: the fork-server container cap of the Docker backend (5 GB) plus a pool process
-#: (README "Choosing --jobs"); the pod's limit is this times ``jobs`` plus room for the grader.
-GIB_PER_JOB = 6
-GIB_BASE = 2
 
 
 @dataclass(frozen=True)
@@ -103,7 +101,7 @@ def grading_job(options: K8sOptions) -> dict[str, t.Any]:
         args += ["--lang", options.lang]
     command = (f"exec grade --course /course batch {' '.join(shlex.quote(a) for a in args)} "
                f"--shard \"$((JOB_COMPLETION_INDEX + 1))/{options.shards}\"")
-    memory = GIB_BASE + GIB_PER_JOB * options.jobs
+    memory = job_memory_gb(options.jobs)  # the same rule as grade slurm's --mem
     container = _container(options, command, options.jobs, memory, options.device == "cuda")
     return {
         "apiVersion": "batch/v1",
@@ -125,7 +123,7 @@ def collect_job(options: K8sOptions) -> dict[str, t.Any]:
     command = (f"exec grade --course /course collect {shlex.quote('/data/' + options.results)} "
                f"--submissions {shlex.quote('/data/' + options.submissions)}"
                + (f" --lang {options.lang}" if options.lang else ""))
-    container = _container(options, command, 1, GIB_BASE, False)
+    container = _container(options, command, 1, JOB_BASE_GB, False)
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",

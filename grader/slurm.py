@@ -23,6 +23,7 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._limits import job_memory_gb
 from .errors import GradeError
 
 __all__ = ["SlurmOptions", "job_scripts", "submit", "wait", "default_mem"]
@@ -32,8 +33,6 @@ __all__ = ["SlurmOptions", "job_scripts", "submit", "wait", "default_mem"]
 LOGS = ".slurm"
 #: Seconds between two looks at the queue while waiting.
 POLL_S = float(os.environ.get("DL_GRADER_SLURM_POLL", "3"))
-#: README "Choosing --jobs": about 6 GB per grading job, plus the trusted process and the OS.
-BASE_GB, PER_JOB_GB = 2, 6
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class SlurmOptions:
 
 
 def default_mem(jobs: int) -> str:
-    return f"{BASE_GB + PER_JOB_GB * jobs}G"
+    return f"{job_memory_gb(jobs)}G"
 
 
 def _grade_command() -> list[str]:
