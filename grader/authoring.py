@@ -100,11 +100,14 @@ def mutant_submission(exercise: Exercise, mutant: Path) -> Path:
     """A temporary submission folder: the solution with ``mutant``'s definitions appended.
 
     A mutant file holds only what differs from the solution (later definitions win), so a
-    mutant is a few lines that name one mistake. The caller removes the returned folder.
+    mutant is a few lines that name one mistake. The solutions of the exercises it builds on
+    (``depends``) come along, so the mistake is the only one. The caller removes the returned folder.
     """
     root = Path(tempfile.mkdtemp(prefix=f"mutant-{exercise.name}-"))
     package = root / exercise.name
     shutil.copytree(exercise.solution, package, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in exercise.depends:
+        shutil.copytree(exercise.solution.parent / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     module = package / f"{exercise.name}.py"
     text = module.read_text(encoding="utf-8")
     module.write_text(f"{text}\n\n# ---- mutant {mutant.stem} ----\n{mutant.read_text(encoding='utf-8')}",

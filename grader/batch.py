@@ -231,7 +231,8 @@ def grade_student(course_root: str, entry: Entry, out: str, exercises: list[str]
     results: list[ExerciseResult] = []
     notes: list[str] = []
     try:
-        intake = stage_submission(entry.path, work / "submission", exercises)
+        depends = sorted({d for name in exercises for d in course.exercise(name).depends} - set(exercises))
+        intake = stage_submission(entry.path, work / "submission", exercises, also=depends)
         os.chmod(work, 0o755)
         notes += intake.notes.get("", [])
         # The code that is graded, as text for copy detection (never imported or run).

@@ -62,6 +62,13 @@ class Exercise:
         ``exercise.toml``), e.g. ``torch._dynamo``, which ``torch.optim`` imports on first use (~2 s)."""
         return tuple(str(m) for m in self.config.get("worker_warm", []))
 
+    @property
+    def depends(self) -> tuple[str, ...]:
+        """The student's own packages of other exercises this one builds on (``depends`` in
+        ``exercise.toml``): staged with it, importable from it (no other package is), read by its
+        from-scratch rule and named when a check fails while one of them fails its own checks."""
+        return tuple(str(m) for m in self.config.get("depends", []))
+
     def check_files(self, hidden: bool) -> list[Path]:
         files = sorted(self.public_checks.glob("test_*.py"))
         return files + (self.hidden_checks if hidden else [])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import typing as t
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -54,8 +55,14 @@ def student_id_of(entry: Path) -> str:
     return entry.name[:-4] if entry.suffix.lower() == ".zip" and entry.is_file() else entry.name
 
 
-def stage_submission(entry: Path, stage: Path, exercises: list[str], limits: IntakeLimits = IntakeLimits()) -> Intake:
-    """Copy or unpack ``entry`` into ``stage`` safely and make packages of notebooks."""
+def stage_submission(entry: Path, stage: Path, exercises: list[str], limits: IntakeLimits = IntakeLimits(),
+                     also: t.Sequence[str] = ()) -> Intake:
+    """Copy or unpack ``entry`` into ``stage`` safely and make packages of notebooks.
+
+    ``also``: packages the graded exercises build on (their ``depends``), staged the same way when
+    the submission has them but not graded: a missing one is no note here (the check that needs it
+    says so).
+    """
     intake = Intake(student_id_of(entry), stage)
     raw = stage.parent / (stage.name + ".raw")
     shutil.rmtree(raw, ignore_errors=True)
@@ -73,6 +80,12 @@ def stage_submission(entry: Path, stage: Path, exercises: list[str], limits: Int
         base = _single_top_folder(raw, exercises)
         for name in exercises:
             _stage_exercise(name, base, stage, intake, limits)
+        for name in also:
+            if name not in exercises:
+                aside = Intake(intake.student_id, stage)
+                _stage_exercise(name, base, stage, aside, limits)
+                if name in aside.fatal:
+                    shutil.rmtree(stage / name, ignore_errors=True)
     except _Refused as exc:
         intake.note("", str(exc))
         for name in exercises:

@@ -7,6 +7,8 @@ Fixtures a check may ask for:
 - ``student_sources``: ``{relative path: text}`` of the student's ``.py`` files, every file read in full
   here; ``.problems`` lists what could not be read as UTF-8 Python source (:mod:`grader.scratch`)
 - ``reference``: the trusted implementation (:class:`~grader.scenarios.ReferencePackage`), here
+- ``dependencies``: the student's packages the exercise builds on (``depends``), and whether they
+  pass their own checks (:class:`~grader.dependencies.Dependencies`)
 - ``artifacts``: :class:`Artifacts`, for files a check writes for the student (pictures); their
   paths appear in the feedback
 
@@ -30,6 +32,7 @@ import pytest
 
 from . import draws
 from .catalog import Exercise
+from .dependencies import Dependencies
 from .proxy import StudentPackage
 from .results import CheckResult, ExerciseResult, Kind, Outcome, hint_of
 from .sandbox import PackageUnavailable, Sandbox, StudentError, StudentImportError, StudentTimeout, WorkerError
@@ -91,6 +94,7 @@ class GradePlugin:
         self._student_at_setup = self._reference_at_setup = 0.0
         self._sibling_threats: dict[str, list[str]] = {}  # read_sources: each sibling package read once
         self._sources: dict[str, Sources] = {}
+        self._dependency_verdicts: dict[str, dict[str, str | None]] = {}  # exercise -> dependency -> why broken
 
     def exercise_of(self, item: pytest.Item) -> Exercise:
         """The exercise whose ``checks/<name>/`` or ``reference/<name>/`` holds the check."""
@@ -133,12 +137,30 @@ class GradePlugin:
     @pytest.fixture
     def student_sources(self, request: pytest.FixtureRequest) -> Sources:
         """Every file of the student's package, read here in full (:func:`grader.scratch.read_sources`)."""
-        name = self.exercise_of(request.node).name  # type: ignore[arg-type]
+        return self._read_sources(self.exercise_of(request.node).name)  # type: ignore[arg-type]
+
+    def _read_sources(self, name: str) -> Sources:
         if name not in self._sources:
             self._sources[name] = read_sources(self.submission / name, self.submission,
                                                loaded_with=[ex.name for ex in self.exercises],
-                                               threats=self._sibling_threats)
+                                               threats=self._sibling_threats,
+                                               depends={ex.name: ex.depends for ex in self.exercises})
         return self._sources[name].copy()
+
+    @pytest.fixture
+    def dependencies(self, request: pytest.FixtureRequest, device: t.Any) -> Dependencies:
+        """The student's packages this exercise builds on (:class:`~grader.dependencies.Dependencies`)."""
+        exercise = self.exercise_of(request.node)  # type: ignore[arg-type]
+
+        def student_package(dep: Exercise) -> StudentPackage:
+            return StudentPackage(self.sandbox, dep.name, timeout=dep.call_timeout, scenarios=scenario_file(dep))
+
+        def reference_package(dep: Exercise) -> ReferencePackage:
+            return self._references.setdefault(dep.name, ReferencePackage(dep))
+
+        verdicts = self._dependency_verdicts.setdefault(exercise.name, {})
+        return Dependencies(exercise, self.submission, self._read_sources(exercise.name), student_package,
+                            reference_package, device, verdicts)
 
     # -- hooks ---------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:

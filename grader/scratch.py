@@ -81,7 +81,8 @@ class Sources(dict):  # type: ignore[type-arg]
 
 
 def read_sources(folder: str | os.PathLike[str], root: str | os.PathLike[str] | None = None, *,
-                 loaded_with: t.Iterable[str] = (), threats: dict[str, list[str]] | None = None) -> Sources:
+                 loaded_with: t.Iterable[str] = (), threats: dict[str, list[str]] | None = None,
+                 depends: t.Mapping[str, t.Collection[str]] | None = None) -> Sources:
     """Read every file of the package ``folder`` in full; what cannot be read is a problem.
 
     :param root: the submission's root (the folder on the worker's ``sys.path``; default: the
@@ -93,11 +94,15 @@ def read_sources(folder: str | os.PathLike[str], root: str | os.PathLike[str] | 
     :param threats: what each sibling package was found to threaten, by name, filled as they are
         read: one grading session reads each sibling once, not once per exercise (the verdict on a
         sibling does not depend on the package asking).
+        :param depends: for each package, the other packages of the submission it may import (an
+        exercise's ``depends``, e.g. fine_tune builds on the student's callbacks): those are not
+        outside imports; every other package of the root still is.
     """
     folder = Path(folder)
     base = Path(root) if root is not None else folder.parent
     package = folder.name
-    out = Sources(package=package, root_names=_root_names(base, package))
+    allowed = frozenset((depends or {}).get(package, ()))
+    out = Sources(package=package, root_names=_root_names(base, package) - allowed)
     try:
         info = os.lstat(folder)
     except OSError:
@@ -117,7 +122,7 @@ def read_sources(folder: str | os.PathLike[str], root: str | os.PathLike[str] | 
         if threats is not None and other in threats:
             out.problems += threats[other]
         elif (base / other).is_dir() and not (base / other).is_symlink():
-            found = _threat_from(read_sources(base / other, base))
+            found = _threat_from(read_sources(base / other, base, depends=depends))
             if threats is not None:
                 threats[other] = found
             out.problems += found
