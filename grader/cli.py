@@ -86,12 +86,34 @@ def _notebook_root(notebook: Path, exercise: Exercise, ctx: click.Context) -> Pa
     root = Path(tempfile.mkdtemp(prefix="grade-notebook-"))
     ctx.call_on_close(lambda: shutil.rmtree(root, ignore_errors=True))
     write_notebook_package(converted, root / exercise.name, exercise.name)
+    _copy_dependencies(exercise, [notebook.parent, exercise.course_root / "exercises"], root)
     from .i18n import translate_text
     from .reports.safe_text import terminal
 
     for note in converted.notes:  # notes quote the notebook's lines: student text
         click.echo(terminal(translate_text(note)), err=True)
     return root
+
+
+def _copy_dependencies(exercise: Exercise, places: list[Path], root: Path) -> None:
+    """The student's packages ``exercise`` builds on, next to a notebook's package: from the first of
+    ``places`` that has ``<name>/`` or ``<name>.ipynb`` (a missing one is named by the checks)."""
+    import shutil
+
+    from .notebooks import NotebookError, notebook_to_module, write_notebook_package
+
+    for name in exercise.depends:
+        for place in places:
+            if (place / name).is_dir() and not (place / name).is_symlink():
+                shutil.copytree(place / name, root / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+                break
+            if (place / f"{name}.ipynb").is_file():
+                try:
+                    converted = notebook_to_module((place / f"{name}.ipynb").read_bytes(), f"{name}.ipynb")
+                except (NotebookError, OSError):
+                    break
+                write_notebook_package(converted, root / name, name)
+                break
 
 
 def _submission_root(course: Course, submission: Path | None, exercise: Exercise, ctx: click.Context) -> Path:
