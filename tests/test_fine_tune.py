@@ -146,3 +146,32 @@ def test_messages_name_the_mistake(course, tmp_path, mutant):
     finally:
         shutil.rmtree(root, ignore_errors=True)
     assert any(expected in m for m in failed_messages(result)), failed_messages(result)
+
+
+def test_forged_scenarios_score_zero(course, tmp_path):
+    """The stub's API plus a worker patch that answers every scenario with a private, working copy."""
+    root = submission(tmp_path)
+    package = root / "fine_tune"
+    shutil.copy(package / "fine_tune.py", package / "_private.py")
+    stub = (REPO / "exercises" / "fine_tune" / "fine_tune.py").read_text(encoding="utf-8")
+    shutil.copy(REPO / "tests" / "hostile_trust" / "_forge.py", package / "_forge.py")
+    (package / "fine_tune.py").write_text(
+        stub + "\n\nfrom . import _forge, _private\n_forge.route_scenarios(__package__, _private)\n", encoding="utf-8")
+    result = grade(course, "fine_tune", root, limits=LIMITS)
+    assert result.score == 0
+    gate = next(c for c in result.checks if c.function.endswith("::test_no_fastai"))
+    assert not gate.passed and "Dynamic code" in gate.message
+
+
+def test_no_training_earns_only_the_schedule(course, tmp_path):
+    """An optimizer that never steps reports fastai's schedule exactly; the losses and weights give it away."""
+    root = submission(tmp_path)
+    path = root / "fine_tune" / "fine_tune.py"
+    path.write_text(path.read_text(encoding="utf-8") + "\n\nGroupOptimizer.step = lambda self: None\n",
+                    encoding="utf-8")
+    result = grade(course, "fine_tune", root, limits=LIMITS)
+    failed = {c.function.split("::")[-1] for c in result.checks if not c.passed}
+    assert {"test_fine_tune_training", "test_trained_weights_on_private_images", "test_fit_one_cycle",
+            "test_suggested_base_lr"} <= failed
+    # what it does do (lr_range, norm_bias_params, freezing, the schedule) is real work: partial credit
+    assert result.score <= 0.6 * result.max_score
