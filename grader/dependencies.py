@@ -97,15 +97,16 @@ class Dependencies:
             from .testing import CheckFailed
 
             names = ", ".join(f"`{name}`" for name in broken)
-            reasons = "\n".join(f"- {name}: {why}" for name, why in broken.items())
             first = next(iter(broken))
             if len(broken) == 1:
                 text = (f"Fix {names} first: this check runs on your own {names} package, which fails its own "
-                        f"checks (grade check {first}):\n{reasons}\n")
+                        f"checks (grade check {first}):")
             else:
                 text = (f"Fix {names} first: this check runs on your own packages {names}, which fail their own "
-                        f"checks (grade check {first}, and so on):\n{reasons}\n")
-            raise CheckFailed(f"{text}What this check saw (maybe only a consequence):\n{exc}") from exc
+                        f"checks (grade check {first}, and so on):")
+            lines = [text, *(f"- {name}: {why}" for name, why in broken.items()),
+                     "What this check saw (maybe only a consequence):", str(exc)]
+            raise CheckFailed("\n".join(lines)) from exc
 
     def broken(self, hidden_probes: t.Mapping[str, t.Sequence[str]]) -> dict[str, str]:
         """``{dependency: why}`` for each used dependency that fails one of its probes."""

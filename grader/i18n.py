@@ -227,6 +227,10 @@ class Translator:
         self.lang = lang
         self.untranslated: list[str] = []
         paths = exercise_catalog_paths(exercise, lang) if lang != "en" and exercise is not None else []
+        for dep in exercise.depends if lang != "en" and exercise is not None else ():
+            # a check that blames a dependency quotes that exercise's check titles and messages
+            paths += [p for p in (exercise.public_checks.parent / dep / f"{lang}.po",
+                                  exercise.reference.parent / dep / f"{lang}.po") if p.is_file()]
         # a batch makes a Translator per student and exercise: read and compile each set of catalogs once
         platform = po_path(lang).with_suffix(".mo")
         files = [*paths, platform] if platform.is_file() else paths
@@ -347,7 +351,8 @@ def _catalog(translations: gettext.NullTranslations) -> dict[str, str]:
 #: German catalog entry for every message these modules can produce.
 MESSAGE_MODULES = ("sandbox.py", "testing.py", "plugin.py", "proxy.py", "scenarios.py", "runner.py",
                    "notebooks.py", "report.py", "summary.py", "catalog.py", "cli.py", "reports/exports.py",
-                   "reports/feedback.py", "reports/similarity.py", "reports/class_report.py")
+                   "reports/feedback.py", "reports/similarity.py", "reports/class_report.py",
+                   "dependencies.py")
 #: Calls whose string arguments are messages a student may read.
 MESSAGE_CALLS = {"fail", "skip", "CheckFailed", "StudentTimeout", "WorkerCrashed", "BadReply", "GradeError",
                  "ExerciseNotFound", "SubmissionNotFound", "CourseNotFound", "ExerciseConfigError",

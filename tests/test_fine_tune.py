@@ -15,6 +15,7 @@ import pytest
 from conftest import REPO, TEST_LIMITS, grade
 from grader.authoring import mutant_submission
 from grader.dependencies import imported_packages
+from grader.i18n import Translator
 from grader.intake import stage_submission
 from grader.scratch import find_outside_imports, read_sources
 
@@ -51,6 +52,12 @@ def test_correct_fine_tune_on_broken_callbacks_says_fix_callbacks_first(course, 
     assert all(m.startswith("Fix `callbacks` first") for m in messages), messages
     assert "grade check callbacks" in messages[0]
     assert not any("`optimizers`" in m or "`one_cycle`" in m for m in messages)
+    # in German too, the callbacks check quoted in the blame included (its title is callbacks' own)
+    translator = Translator("de", course.exercise("fine_tune"))
+    german = failed_messages(translator.result(result))
+    assert all(m.startswith("Repariere zuerst `callbacks`") for m in german), german
+    blame = [line for m in german for line in m.split("\n")[:3]]
+    assert not [line for line in blame if line in translator.untranslated], translator.untranslated
 
 
 def test_missing_dependency_is_named(course, tmp_path):

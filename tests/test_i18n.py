@@ -21,7 +21,8 @@ GRADER = REPO / "grader"
 #: Exercises whose check texts are translated in full; the others are a documented gap until
 #: their authors add checks/<name>/de.po (and reference/<name>/de.po), then they are held to it too.
 TRANSLATED = ("conv", "padding_stride", "callbacks", "basics", "batchnorm", "optimizers", "learner", "keypoints",
-              "transforms", "siamese", "pooling", "one_cycle", "lr_find", "resnet", "unet", "cnn_learner")
+              "transforms", "siamese", "pooling", "one_cycle", "lr_find", "resnet", "unet", "cnn_learner",
+              "fine_tune")
 COURSE = find_course(REPO)
 
 
@@ -146,7 +147,8 @@ AUDITED = {"conv": ["flipped_kernel", "uses_f_conv2d", "squeezes_result", "bias_
            "keypoints": ["flip_no_eye_swap", "width_no_factor", "head_no_sigmoid_range", "uses_fastai_sigmoid_range"],
            "transforms": ["pipeline_not_sorted", "categorize_returns_int", "setups_on_all_items",
                           "uses_fasttransform_pipeline"],
-           "siamese": ["swapped_concat", "two_encoders", "splitter_swapped", "pairs_unbalanced"]}
+           "siamese": ["swapped_concat", "two_encoders", "splitter_swapped", "pairs_unbalanced"],
+           "fine_tune": ["groups_wrong_order", "no_halving", "freeze_freezes_batchnorm", "uses_torch_optim"]}
 
 
 @pytest.mark.slow
