@@ -196,6 +196,47 @@ def check(ctx: click.Context, exercise: str | None, all_exercises: bool, submiss
 
 
 @cli.command()
+@click.argument("exercise", metavar="keypoints")
+@click.option("--submission", type=click.Path(path_type=Path),
+              help="Folder that contains keypoints/ (or keypoints.ipynb), or a notebook file. Default: the "
+                   "course's exercises/.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Only this machine can reach 127.0.0.1; anything else opens the app "
+                   "(and your model) to the network.")
+@click.option("--lang", type=click.Choice(LANGUAGES), help="Language of the page (default: from LANG/LC_ALL).")
+@click.pass_context
+def serve(ctx: click.Context, exercise: str, submission: Path | None, port: int, host: str, lang: str | None) -> None:
+    """The thug-cat web app: your KeypointModel puts sunglasses on a cat, in your browser.
+
+    Your model is trained at start-up by the exercise's scenario, in a sandbox as in grade check
+    (a few seconds); then upload a photo or pick a synthetic cat on the page. Ctrl+C stops it.
+
+    \b
+    Examples:
+      grade serve keypoints                          your own exercises/keypoints/
+      grade serve keypoints --submission solutions   the instructor's solution
+      grade serve keypoints --port 8080 --lang de    another port, the page in German
+    """
+    from .i18n import detect_language, set_language
+
+    if exercise != "keypoints":
+        raise click.UsageError(f"Only keypoints has a web app (grade serve keypoints), not {exercise!r}.")
+    set_language(lang or detect_language())
+    course = _course(ctx)
+    ex = course.exercise(exercise)
+    root = _submission_root(course, submission, ex, ctx)
+    from .webapp import StudentModel, serve as run_server
+
+    console = _console()
+    console.print(f"Serving the thug-cat app on [bold]http://{host}:{port}/[/bold] for {root / ex.name} "
+                  "(Ctrl+C stops it).")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[yellow]Listening on {host}: other machines can reach this app.[/yellow]")
+    run_server(StudentModel(ex, root), host=host, port=port)
+
+
+@cli.command()
 @click.argument("exercises", nargs=-1)
 @click.option("--device", type=DEVICE, default="cpu", show_default=True)
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,

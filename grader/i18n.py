@@ -352,7 +352,7 @@ def _catalog(translations: gettext.NullTranslations) -> dict[str, str]:
 MESSAGE_MODULES = ("sandbox.py", "testing.py", "plugin.py", "proxy.py", "scenarios.py", "runner.py",
                    "notebooks.py", "report.py", "summary.py", "catalog.py", "cli.py", "reports/exports.py",
                    "reports/feedback.py", "reports/similarity.py", "reports/class_report.py",
-                   "dependencies.py")
+                   "dependencies.py", "webapp/app.py", "webapp/uploads.py", "webapp/student_model.py")
 #: Calls whose string arguments are messages a student may read.
 MESSAGE_CALLS = {"fail", "skip", "CheckFailed", "StudentTimeout", "WorkerCrashed", "BadReply", "GradeError",
                  "ExerciseNotFound", "SubmissionNotFound", "CourseNotFound", "ExerciseConfigError",

@@ -205,11 +205,13 @@ dependencies = [
 [project.scripts]
 grade = "grader.cli:main"
 
-[tool.setuptools]
-packages = ["grader"]
+[tool.setuptools.packages.find]
+include = ["grader*"]
 
 [tool.setuptools.package-data]
 grader = ["py.typed", "checks.ini", "locale/*/LC_MESSAGES/*.po", "locale/*/LC_MESSAGES/*.mo"]
+"grader.reports" = ["templates/*"]
+"grader.webapp" = ["templates/*", "static/*"]
 """
 
 

@@ -72,6 +72,25 @@ def load_scenario_file(path: Path) -> types.ModuleType:
     return module
 
 
+def load_course_module(path: Path) -> types.ModuleType:
+    """Import another public helper module of a check folder (``checks/keypoints/thug_cat.py``) in
+    this process, once per file: course code, trusted like ``scenarios.py``, never student code."""
+    path = Path(path).resolve()
+    name = f"grader_course_{path.parent.name}_{path.stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
 def load_scenarios(exercise: Exercise) -> types.ModuleType:
     """Import ``checks/<name>/scenarios.py`` in this process (once per exercise)."""
     path = scenario_file(exercise)

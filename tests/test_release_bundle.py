@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import subprocess
 import sys
@@ -120,3 +121,41 @@ def test_bundle_installs_in_a_fresh_venv_and_checks_the_stub(tmp_path):
     assert hidden.returncode == 1 and "Traceback" not in hidden.stderr
     assert hidden.stderr.strip().splitlines() == [
         "Error: No hidden checks for 'conv' here (they are not part of the student bundle)."]
+
+
+@pytest.mark.slow
+def test_bundle_serves_the_thug_cat_app_on_the_students_own_keypoints(tmp_path):
+    """After make install, `grade serve keypoints` in the bundle trains the student's own exercises/keypoints/
+    (here the stub: the page lists what is still to be written; then a solved copy: a cat with glasses)."""
+    from test_serve import free_port, request, stop, wait_ready
+
+    bundle = tmp_path / "bundle"
+    assert _release(bundle, "--exercise", "keypoints").exit_code == 0
+    venv = bundle / ".venv"
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True)  # type: ignore[attr-defined]
+    site = next(venv.glob("lib/python*/site-packages"))
+    (site / "_project_packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "GRADE_"))}
+    env["LANG"] = "C.UTF-8"
+    env.pop("LC_ALL", None)
+    install = subprocess.run(["make", "install", "TORCH=default", "PIP_FLAGS=--no-index --no-build-isolation -q"],
+                             cwd=bundle, env=env, capture_output=True, text=True, timeout=300)
+    assert install.returncode == 0, install.stdout + install.stderr
+    for solved in (False, True):
+        if solved:
+            shutil.rmtree(bundle / "exercises" / "keypoints")
+            shutil.copytree(REPO / "solutions" / "keypoints", bundle / "exercises" / "keypoints")
+        port = free_port()
+        proc = subprocess.Popen([str(venv / "bin" / "grade"), "serve", "keypoints", "--port", str(port)], cwd=bundle,
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            status = wait_ready(port)
+            assert status["state"] == ("ready" if solved else "not_ready"), status
+            if not solved:
+                assert "glasses_transform" in status["missing"] and "KeypointModel" in status["missing"]
+                continue
+            code, _headers, body = request(port, "POST", "/api/predict", request(port, "GET", "/samples/0.png")[2])
+            assert code == 200 and json.loads(body)["glasses"] is not None
+        finally:
+            log = stop(proc)
+            assert "Traceback" not in log, log
