@@ -226,12 +226,12 @@ def test_listens_on_localhost_only_by_default(solution_server):
 
 
 # -- the stub and hostile code, in this process through the test client ---------------------------
-def _client(root: Path, course: Course) -> tuple[t.Any, t.Any]:
+def _client(root: Path, course: Course, limits: t.Any = None) -> tuple[t.Any, t.Any]:
     from starlette.testclient import TestClient
 
     from grader.webapp import StudentModel, make_app
 
-    model = StudentModel(course.exercise("keypoints"), root)
+    model = StudentModel(course.exercise("keypoints"), root, limits)
     model.train()
     return model, TestClient(make_app(model))
 
@@ -247,6 +247,29 @@ def test_the_stub_page_lists_the_functions_still_to_write(course):
         face = client.get("/samples/0.png").content
         reply = client.post("/api/predict", content=face)
         assert reply.status_code == 409 and "working keypoints exercise" in reply.json()["message"]
+    finally:
+        model.close()
+
+
+@pytest.mark.parametrize("prelude, expected", [
+    ("while True:\n    pass\n", "did not finish within 4 s"),
+    ("import os\nos._exit(0)\n", "stopped while importing"),
+    ("def broken(:\n", "SyntaxError"),
+])
+def test_a_package_that_does_not_import_says_why(course, tmp_path, prelude, expected):
+    from grader._limits import Limits
+
+    root = tmp_path / "submission"
+    shutil.copytree(REPO / "solutions" / "keypoints", root / "keypoints")
+    path = root / "keypoints" / "keypoints.py"
+    path.write_text(path.read_text(encoding="utf-8") + "\n" + prelude, encoding="utf-8")
+    started = time.monotonic()
+    model, client = _client(root, course, Limits(call_timeout=5.0, import_timeout=4.0))
+    try:
+        status = client.get("/api/status").json()
+        assert status["state"] == "not_ready" and expected in status["message"], status
+        assert status["missing"] == [] and time.monotonic() - started < 20
+        assert client.get("/").status_code == 200
     finally:
         model.close()
 

@@ -22,11 +22,11 @@ import time
 import typing as t
 from pathlib import Path
 
-from .._limits import Limits
+from .._limits import CHECK_IMPORT_TIMEOUT, Limits
 from ..catalog import Exercise
 from ..i18n import Translator, _, language
 from ..proxy import StudentPackage
-from ..sandbox import RemoteObject, Sandbox, StudentError, WorkerError
+from ..sandbox import RemoteObject, Sandbox, StudentError, StudentImportError, WorkerError
 from ..scenarios import load_course_module, scenario_file
 
 #: The size of the images the model was trained on (``train_keypoints``).
@@ -36,6 +36,8 @@ TRAINING_SEED = 2026
 #: Seconds the training may take; seconds one glasses_transform call may take.
 TRAINING_TIMEOUT = 120.0
 CALL_TIMEOUT = 5.0
+#: Seconds the student's package may take to import (as for grade check).
+IMPORT_TIMEOUT = CHECK_IMPORT_TIMEOUT
 #: What the stub asks the student to write, in the order of the exercise.
 FUNCTIONS = ("scale_points", "unscale_points", "flip_points_horizontal", "glasses_transform", "KeypointModel")
 
@@ -65,7 +67,7 @@ class StudentModel:
     def __init__(self, exercise: Exercise, root: Path, limits: Limits | None = None) -> None:
         self.exercise = exercise
         self.root = Path(root)
-        self.limits = limits or Limits(call_timeout=CALL_TIMEOUT)
+        self.limits = limits or Limits(call_timeout=CALL_TIMEOUT, import_timeout=IMPORT_TIMEOUT)
         self.thug_cat = load_course_module(exercise.public_checks / "thug_cat.py")
         self.status = Status()
         self._model: t.Any = None
@@ -110,10 +112,10 @@ class StudentModel:
                 self._model = self._load(state)
                 self.status = Status("ready", seconds=time.monotonic() - started)
             except (WorkerError, AssertionError) as exc:
-                if not isinstance(exc, StudentError):
-                    self._restart()
-                student = self._student()
-                missing = self._missing(student)
+                # the functions still to write, when the student's code itself raised (not when it
+                # does not import, hung or crashed: then the message says all there is)
+                missing = (self._missing(student) if isinstance(exc, StudentError)
+                           and not isinstance(exc, StudentImportError) else [])
                 message = self._translate(str(exc))
                 self.status = Status("not_ready", message, missing, time.monotonic() - started)
             finally:
