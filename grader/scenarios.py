@@ -26,6 +26,7 @@ import importlib.util
 import inspect
 import secrets
 import sys
+import threading
 import time
 import types
 import typing as t
@@ -61,34 +62,36 @@ def load_scenario_file(path: Path) -> types.ModuleType:
     """Import a ``scenarios.py`` in this process, once per file (checks, references and the
     ``reference`` side share the module: it is public code without state of its own)."""
     path = Path(path).resolve()
-    name = f"grader_scenarios_trusted_{path.parent.name}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return _load_once(f"grader_scenarios_trusted_{path.parent.name}", path)
 
 
 def load_course_module(path: Path) -> types.ModuleType:
     """Import another public helper module of a check folder (``checks/keypoints/thug_cat.py``) in
     this process, once per file: course code, trusted like ``scenarios.py``, never student code."""
     path = Path(path).resolve()
-    name = f"grader_course_{path.parent.name}_{path.stem}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
+    return _load_once(f"grader_course_{path.parent.name}_{path.stem}", path)
+
+
+_LOADING = threading.RLock()
+
+
+def _load_once(name: str, path: Path) -> types.ModuleType:
+    """Import ``path`` as ``name`` once. Under a lock: the module sits in ``sys.modules`` while it
+    runs, and a second thread (the web app draws its sample cats in a thread pool) must not take
+    it half-initialised. A module that fails to run is not kept."""
+    with _LOADING:
+        if name in sys.modules:
+            return sys.modules[name]
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        return module
 
 
 def load_scenarios(exercise: Exercise) -> types.ModuleType:

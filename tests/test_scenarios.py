@@ -162,3 +162,38 @@ def test_imported_modules_are_charged_to_the_package_that_imported_them(course, 
         other.later()
         assert {"fastcore.basics", "fastcore.xtras"} <= other.imported_modules()
         assert not any(m.startswith("fastcore") for m in callbacks.imported_modules())
+
+
+def test_a_scenario_file_loaded_from_many_threads_at_once_is_never_seen_half_run(tmp_path):
+    """The web app draws its sample cats in a thread pool: every thread gets the finished module."""
+    import concurrent.futures
+    import sys
+
+    from grader.scenarios import load_course_module, load_scenario_file
+
+    folder = tmp_path / "slow_course"
+    folder.mkdir()
+    (folder / "scenarios.py").write_text("import time\ntime.sleep(0.3)\nREADY = True\n")
+    (folder / "helper.py").write_text("import time\ntime.sleep(0.3)\nREADY = True\n")
+    try:
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            scenarios = list(pool.map(lambda _: load_scenario_file(folder / "scenarios.py"), range(8)))
+            helpers = list(pool.map(lambda _: load_course_module(folder / "helper.py"), range(8)))
+        assert all(getattr(m, "READY", False) for m in scenarios + helpers)
+        assert len({id(m) for m in scenarios}) == 1 and len({id(m) for m in helpers}) == 1
+    finally:
+        sys.modules.pop("grader_scenarios_trusted_slow_course", None)
+        sys.modules.pop("grader_course_slow_course_helper", None)
+
+
+def test_a_scenario_file_that_fails_to_run_is_not_kept_half_run(tmp_path):
+    import sys
+
+    from grader.scenarios import load_scenario_file
+
+    folder = tmp_path / "broken_course"
+    folder.mkdir()
+    (folder / "scenarios.py").write_text("raise RuntimeError('broken on purpose')\n")
+    with pytest.raises(RuntimeError, match="broken on purpose"):
+        load_scenario_file(folder / "scenarios.py")
+    assert "grader_scenarios_trusted_broken_course" not in sys.modules

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import threading
 import typing as t
 from pathlib import Path
 
@@ -57,9 +58,19 @@ def texts() -> dict[str, str]:
     }
 
 
-@functools.lru_cache(maxsize=1)
+_SAMPLES_LOCK = threading.Lock()
+
+
 def sample_pngs(course_checks: str) -> tuple[bytes, ...]:
-    """The bundled cats: the exercise's own generator (``cat_faces``, a fixed seed), 4x enlarged."""
+    """The bundled cats, drawn once: the page asks for all six at the same moment, and six threads
+    drawing them side by side would only repeat the work."""
+    with _SAMPLES_LOCK:
+        return _draw_sample_pngs(course_checks)
+
+
+@functools.lru_cache(maxsize=1)
+def _draw_sample_pngs(course_checks: str) -> tuple[bytes, ...]:
+    """The exercise's own generator (``cat_faces``, a fixed seed), 4x enlarged."""
     import torch
     from PIL import Image
 
