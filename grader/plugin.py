@@ -92,6 +92,7 @@ class GradePlugin:
         self._owner: dict[str, Exercise] = {}
         self._started: dict[str, float] = {}
         self._student_at_setup = self._reference_at_setup = 0.0
+        self._setup_seconds: dict[str, float] = {}  # nodeid -> its setup's duration (its fixtures)
         self._sibling_threats: dict[str, list[str]] = {}  # read_sources: each sibling package read once
         self._sources: dict[str, Sources] = {}
         self._dependency_verdicts: dict[str, dict[str, str | None]] = {}  # exercise -> dependency -> why broken
@@ -210,6 +211,8 @@ class GradePlugin:
                                   call: pytest.CallInfo[None]) -> t.Generator[None, t.Any, None]:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
+        if report.when == "setup":
+            self._setup_seconds[item.nodeid] = report.duration
         if report.when == "call" or (report.when == "setup" and not report.passed):
             exercise = self.exercise_of(item)
             result = self.results[exercise.name]
@@ -244,6 +247,7 @@ class GradePlugin:
             duration=report.duration,
             student_seconds=min(report.duration, self.sandbox.student_seconds - self._student_at_setup),
             reference_seconds=min(report.duration, self._reference_seconds() - self._reference_at_setup),
+            setup_seconds=self._setup_seconds.pop(item.nodeid, 0.0) if report.when == "call" else 0.0,
             files=self._artifacts.pop(item.nodeid).written if item.nodeid in self._artifacts else [],
             kind=kind,
             hint=hint_of(message) if kind == "wrong" else "",

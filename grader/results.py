@@ -61,6 +61,10 @@ class CheckResult:
     student_seconds: float = 0.0
     #: Of those, the seconds spent in the trusted reference (its functions and scenarios).
     reference_seconds: float = 0.0
+    #: Seconds of its setup before it ran, not in ``duration`` (pytest reports them apart): its
+    #: fixtures, such as reading and scanning the student's sources, and the worker importing the
+    #: student's packages when a check is the first to use them.
+    setup_seconds: float = 0.0
     #: Files the check wrote for the student to look at (a picture of their model's predictions).
     files: list[str] = field(default_factory=list)
     #: Why it did not pass (:data:`KINDS`), decided here from the exception the check raised.
@@ -128,7 +132,8 @@ def gradescope(results: t.Sequence[ExerciseResult], output: str = "") -> dict[st
                           "extra_data": {"check_id": c.check_id, "outcome": c.outcome, "kind": c.kind,
                                          "hint": c.hint, "duration": round(c.duration, 4),
                                          "student_seconds": round(c.student_seconds, 4),
-                                         "reference_seconds": round(c.reference_seconds, 4)}})
+                                         "reference_seconds": round(c.reference_seconds, 4),
+                                         "setup_seconds": round(c.setup_seconds, 4)}})
     return {"score": sum(r.score for r in results), "max_score": sum(r.max_score for r in results),
             "execution_time": round(sum(r.duration for r in results), 3),
             "output": output, "tests": tests}

@@ -185,7 +185,7 @@ def bench_batch(students: int, jobs: int, backend: str, timeout: float, names: l
         text = proc.stdout + proc.stderr
         match = re.search(r"backend:\s*([\w-]+)", text)
         used = match.group(1) if match else (backend if backend != "auto" else "auto (not reported)")
-        compute, student, reference, graded, checks = 0.0, 0.0, 0.0, 0, 0
+        compute, setup, student, reference, graded, checks = 0.0, 0.0, 0.0, 0.0, 0, 0
         for results in sorted(out.glob("*/results.json")):
             data = json.loads(results.read_text(encoding="utf-8"))
             graded += 1
@@ -194,10 +194,11 @@ def bench_batch(students: int, jobs: int, backend: str, timeout: float, names: l
                 duration = extra_data.get("duration")
                 if isinstance(duration, (int, float)):
                     compute += float(duration)
+                    setup += float(extra_data.get("setup_seconds") or 0.0)
                     student += float(extra_data.get("student_seconds") or 0.0)
                     reference += float(extra_data.get("reference_seconds") or 0.0)
                     checks += 1
-        return {"wall": wall, "compute": compute, "student": student, "reference": reference, "graded": graded, "checks": checks,
+        return {"wall": wall, "compute": compute, "setup": setup, "student": student, "reference": reference, "graded": graded, "checks": checks,
                 "backend": used, "packages": n_packages, "returncode": proc.returncode,
                 "memory": dict(memory.peaks), "memory_total": memory.total}
     finally:
@@ -206,8 +207,11 @@ def bench_batch(students: int, jobs: int, backend: str, timeout: float, names: l
 
 def batch_lines(r: dict[str, t.Any], students: int, jobs: int, title: str) -> list[str]:
     wall, compute, student, reference = float(r["wall"]), float(r["compute"]), float(r["student"]), float(r["reference"])
-    floor = compute / jobs
+    setup = float(r.get("setup", 0.0))
+    floor = (compute + setup) / jobs
     overhead = f"{(wall / floor - 1) * 100:.0f} %" if floor > 0 else "n/a (no check durations found)"
+    call_floor = compute / jobs  # before 2026-12-03 the floor left the checks' setup out
+    call_overhead = f"{(wall / call_floor - 1) * 100:.0f} %" if call_floor > 0 else "n/a"
     lines = [
         "",
         f"{title}: `grade batch` of {students} copies of solutions/ ({r['packages']} exercise package(s) each), "
@@ -219,13 +223,15 @@ def batch_lines(r: dict[str, t.Any], students: int, jobs: int, title: str) -> li
         f"| wall time (s) | {wall:.2f} |",
         f"| seconds per submission | {wall / students:.2f} |",
         f"| submissions per minute | {60.0 * students / wall:.1f} |",
-        f"| checks' own compute, sum of durations (s) | {compute:.2f} |",
+        f"| checks' own compute: their calls and their setup (fixtures), summed (s) | {compute + setup:.2f} |",
+        f"| of which the setup: fixtures, the worker importing the packages (s per submission) | {setup / students:.2f} |",
         f"| of which student side, waiting for the worker (s per submission) | {student / students:.2f} |",
         f"| of which the trusted reference, its functions and scenarios (s per submission) | {reference / students:.2f} |",
         f"| of which the rest of the trusted side: comparisons, evaluating returned weights, pictures (s per submission) | "
         f"{(compute - student - reference) / students:.2f} |",
         f"| floor = compute / jobs (s) | {floor:.2f} |",
         f"| overhead = wall / floor - 1 | {overhead} |",
+        f"| overhead with the calls alone as compute (the measure before 2026-12-03) | {call_overhead} |",
     ]
     for kind, kb in r["memory"].items():
         lines.append(f"| peak memory of one {kind} (MB, RSS) | {kb / 1024:.0f} |")

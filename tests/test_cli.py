@@ -97,3 +97,15 @@ def test_check_accepts_a_notebook(tmp_path):
     path.write_text("{ not a notebook")
     result = invoke("check", "conv", "--submission", str(tmp_path))
     assert result.exit_code == 1 and "not a valid notebook" in result.output
+
+
+def test_json_splits_each_checks_time_into_setup_call_student_and_reference():
+    """scripts/bench.py reads these to tell the checks' own compute from the platform's overhead."""
+    result = invoke("check", "conv", "--submission", str(REPO / "solutions"), "--hidden", "--json")
+    extra = [t["extra_data"] for t in json.loads(result.output)["tests"]]
+    assert extra and all(e["setup_seconds"] >= 0 and e["duration"] >= 0 for e in extra)
+    assert all(e["student_seconds"] <= e["duration"] + 1e-3 and e["reference_seconds"] <= e["duration"] + 1e-3
+               for e in extra)
+    # the from-scratch check's fixture reads and scans the student's files before the check runs
+    scratch = [e for e in extra if "from_scratch" in e["check_id"] or "no_torch" in e["check_id"]]
+    assert scratch and max(e["setup_seconds"] for e in scratch) > 0
