@@ -211,7 +211,7 @@ class GradePlugin:
                                   call: pytest.CallInfo[None]) -> t.Generator[None, t.Any, None]:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
-        if report.when == "setup":
+        if report.when == "setup" and report.passed:  # a failed setup is the check's own duration
             self._setup_seconds[item.nodeid] = report.duration
         if report.when == "call" or (report.when == "setup" and not report.passed):
             exercise = self.exercise_of(item)
@@ -247,7 +247,7 @@ class GradePlugin:
             duration=report.duration,
             student_seconds=min(report.duration, self.sandbox.student_seconds - self._student_at_setup),
             reference_seconds=min(report.duration, self._reference_seconds() - self._reference_at_setup),
-            setup_seconds=self._setup_seconds.pop(item.nodeid, 0.0) if report.when == "call" else 0.0,
+            setup_seconds=self._setup_seconds.pop(item.nodeid, 0.0),
             files=self._artifacts.pop(item.nodeid).written if item.nodeid in self._artifacts else [],
             kind=kind,
             hint=hint_of(message) if kind == "wrong" else "",

@@ -62,7 +62,7 @@ def test_odd_size(student, device):
 
 def _picture(path, images, masks, pred, iou):
     """Input, true mask, predicted mask for a few images, as one image on one axes (matplotlib's Agg
-    canvas, no window): twelve axes cost ten times as long to set up as the training's last step."""
+    canvas, no window): twelve axes took about 0.4 s per student to set up, one takes 0.05 s."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -71,7 +71,7 @@ def _picture(path, images, masks, pred, iou):
     tile = lambda x: x.expand(3, h, w).permute(1, 2, 0).clamp(0, 1)  # noqa: E731  (a mask becomes grey)
     sheet = torch.ones(n * (h + gap) - gap, 3 * (w + gap) - gap, 3)
     for i in range(n):
-        for j, data in enumerate([images[i], masks[i][None].float(), pred[i][None].float()]):
+        for j, data in enumerate([images[i], masks[i][None], pred[i][None]]):
             sheet[i * (h + gap):i * (h + gap) + h, j * (w + gap):j * (w + gap) + w] = tile(data.float())
     fig = Figure(figsize=(6, 1.6 * n), dpi=80)
     FigureCanvasAgg(fig)
