@@ -5,9 +5,9 @@ reads *every* file of an exercise's package folder in full; what it cannot read 
 source (another ``# coding:``, ``.pyc``/``.so``/archives, binaries, symbolic links, a file over
 :data:`MAX_FILE_BYTES`, more than :data:`MAX_FILES` entries) becomes a problem that fails the rule,
 with the file named. Nothing is skipped silently, with one exception: ``__pycache__`` folders. The
-worker never reads them (it runs with a private ``sys.pycache_prefix``, so Python neither writes
-nor loads bytecode in the submission's tree, and batch intake drops them), so bytecode there cannot
-run; importing such a folder as a package is caught by the import rules below.
+worker never reads them (it imports everything in the submission's tree from ``.py`` source alone
+and writes no bytecode, see ``_worker._source_only``; batch intake drops them), so bytecode there
+cannot run; importing such a folder as a package is caught by the import rules below.
 
 The scan treats dynamic code (:func:`find_dynamic_code`, in ``grader/_scratch_scan.py``) and
 imports of code outside the package (:func:`find_outside_imports`) as violations on their own in
@@ -180,7 +180,7 @@ def _read_tree(folder: Path, out: Sources) -> None:
                 out.problems.append(f"{shown} could not be read ({exc.strerror}).")
                 continue
             if entry.name == "__pycache__" and stat.S_ISDIR(info.st_mode):
-                continue  # never read by the worker (private sys.pycache_prefix): see the module docstring
+                continue  # never read by the worker (source-only imports): see the module docstring
             entries += 1
             if entries > MAX_FILES:
                 out.problems.append(f"Your package has more than {MAX_FILES} files and folders; the grader reads "

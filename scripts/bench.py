@@ -17,7 +17,8 @@ d. ``grade batch`` over ``--students`` copies of ``solutions/`` (default: the fu
    own compute (sum of ``tests[*].extra_data.duration`` over all results.json) split into the
    student side (``student_seconds``: waiting for the worker) and the trusted side (the reference
    and the comparison), the overhead ``wall / (compute / jobs) - 1``, and the peak memory of a pool
-   process, a fork server and a worker (sampled from ``/proc``). ``--compare-fresh-draws`` runs it
+   process, a fork server and a worker (sampled from ``/proc``), and the machine's CPU seconds busy,
+   idle and stolen during the batch (``/proc/stat``: steadier than the wall time on a shared VM). ``--compare-fresh-draws`` runs it
    once more with ``grade batch --fresh-draws`` (the reference once per student, as before shared
    draws) to show what the shared draws save.
 
@@ -170,6 +171,39 @@ class MemorySampler:
             self.total = max(self.total, total)
 
 
+class CpuAccount:
+    """The whole machine's CPU time during a block, from the first line of ``/proc/stat``.
+
+    Wall time on a shared VM jumps by several seconds from run to run; the CPU seconds the machine
+    spent busy (every process: the grader, its pool, the containers, dockerd) move far less, so a
+    change that saves work shows here even when the wall time hides it. ``idle`` is what the cores
+    left unused (start-up waits, the last students' tail, the single-threaded end); ``steal`` is time
+    the hypervisor gave to other guests (noise: it is why two runs differ).
+    """
+
+    FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+
+    @classmethod
+    def _read(cls) -> dict[str, float]:
+        try:
+            values = Path("/proc/stat").read_text().splitlines()[0].split()[1:1 + len(cls.FIELDS)]
+        except (OSError, IndexError):
+            return {}
+        tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        return {name: int(v) / tick for name, v in zip(cls.FIELDS, values)}
+
+    def __enter__(self) -> "CpuAccount":
+        self._start = self._read()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        end = self._read()
+        d = {k: end[k] - self._start.get(k, 0.0) for k in end}
+        self.idle = d.get("idle", 0.0) + d.get("iowait", 0.0)
+        self.steal = d.get("steal", 0.0)
+        self.busy = sum(d.values()) - self.idle - self.steal
+
+
 def bench_batch(students: int, jobs: int, backend: str, timeout: float, names: list[str],
                 extra: t.Sequence[str] = ()) -> dict[str, object]:
     tmp = Path(tempfile.mkdtemp(prefix="grade-bench-"))
@@ -180,7 +214,7 @@ def bench_batch(students: int, jobs: int, backend: str, timeout: float, names: l
         cmd = [*grade_command(), "batch", str(subs), "--out", str(out), "--jobs", str(jobs), "--backend", backend,
                *extra]
         # exit 1 means some student "errored"; still a measurement, reported below
-        with MemorySampler() as memory:
+        with MemorySampler() as memory, CpuAccount() as cpu:
             wall, proc = run_once(cmd, timeout, ok_codes=(0, 1))
         text = proc.stdout + proc.stderr
         match = re.search(r"backend:\s*([\w-]+)", text)
@@ -200,7 +234,9 @@ def bench_batch(students: int, jobs: int, backend: str, timeout: float, names: l
                     checks += 1
         return {"wall": wall, "compute": compute, "setup": setup, "student": student, "reference": reference, "graded": graded, "checks": checks,
                 "backend": used, "packages": n_packages, "returncode": proc.returncode,
-                "memory": dict(memory.peaks), "memory_total": memory.total}
+                "memory": dict(memory.peaks), "memory_total": memory.total,
+                "cpu_busy": getattr(cpu, "busy", 0.0), "cpu_idle": getattr(cpu, "idle", 0.0),
+                "cpu_steal": getattr(cpu, "steal", 0.0)}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -233,6 +269,13 @@ def batch_lines(r: dict[str, t.Any], students: int, jobs: int, title: str) -> li
         f"| overhead = wall / floor - 1 | {overhead} |",
         f"| overhead with the calls alone as compute (the measure before 2026-12-03) | {call_overhead} |",
     ]
+    if r.get("cpu_busy"):
+        lines += [
+            f"| machine CPU busy during the batch, all processes (s, `/proc/stat`) | {r['cpu_busy']:.1f} |",
+            f"| of that, per submission (s) | {r['cpu_busy'] / students:.2f} |",
+            f"| CPU left idle during the batch (s; start-up, the tail, the end) | {r['cpu_idle']:.1f} |",
+            f"| CPU stolen by the hypervisor (s; noise) | {r['cpu_steal']:.1f} |",
+        ]
     for kind, kb in r["memory"].items():
         lines.append(f"| peak memory of one {kind} (MB, RSS) | {kb / 1024:.0f} |")
     lines.append(f"| peak memory of all of them at once (MB, sum of RSS: shared pages counted twice) | "

@@ -304,13 +304,16 @@ def test_oversized_replies_are_refused_before_they_are_read():
 
 def test_reply_budget_fastai_blocker_and_private_pycache(tmp_path):
     """One plain worker (as ``grade check`` starts it): replies past the per-call and per-submission
-    limits fail with a reason, fastai cannot be imported, a crafted __pycache__ file is not run."""
+    limits fail with a reason, fastai cannot be imported, a crafted __pycache__ file and a bare .pyc
+    in the submission are not run, while libraries outside it load their own bytecode."""
     import py_compile
 
-    from grader.sandbox import BadReply, Sandbox, StudentImportError
+    from grader.sandbox import BadReply, Sandbox, StudentError, StudentImportError
 
     (tmp_path / "talker").mkdir()
-    (tmp_path / "talker" / "__init__.py").write_text("def reply(n):\n    return 'x' * n\n")
+    (tmp_path / "talker" / "__init__.py").write_text(
+        "import importlib\n\ndef reply(n):\n    return 'x' * n\n\n"
+        "def loader_of(name):\n    return type(importlib.import_module(name).__spec__.loader).__name__\n")
     (tmp_path / "uses_fastai").mkdir()
     (tmp_path / "uses_fastai" / "__init__.py").write_text("from fastai.vision.all import *\n")
     package = tmp_path / "pyc_trick"
@@ -320,9 +323,16 @@ def test_reply_budget_fastai_blocker_and_private_pycache(tmp_path):
     mtime = os.stat(package / "__init__.py").st_mtime_ns
     (package / "__init__.py").write_text("VALUE = 1\n")  # ... and the source the scan reads, same size and time
     os.utime(package / "__init__.py", ns=(mtime, mtime))
+    (tmp_path / "bare.py").write_text("VALUE = 3\n")
+    py_compile.compile(str(tmp_path / "bare.py"), cfile=str(package / "bare.pyc"), doraise=True)
+    (tmp_path / "bare.py").unlink()  # only the bytecode is left, inside the package: never importable
     limits = TEST_LIMITS.replace(call_reply_bytes=1 << 20, reply_header_bytes=2 << 20, submission_reply_bytes=3 << 20)
     with Sandbox(tmp_path, ["talker", "uses_fastai", "pyc_trick"], limits) as sandbox:
         assert sandbox.request("getattr", package="pyc_trick", path=["VALUE"]) == 1
+        with pytest.raises(StudentError, match=r"pyc_trick/bare\.pyc is compiled code, and the grader imports only \.py"):
+            sandbox.request("call", package="talker", path=["loader_of"], args=["pyc_trick.bare"])
+        assert sandbox.request("call", package="talker", path=["loader_of"], args=["pyc_trick"]) == "_SourceOnlyLoader"
+        assert sandbox.request("call", package="talker", path=["loader_of"], args=["fasttransform"]) == "SourceFileLoader"
         with pytest.raises(StudentImportError, match="not available to submitted code"):
             sandbox.request("import", package="uses_fastai")
         with pytest.raises(BadReply, match=r"sent back more than 1 MB, far more than any correct answer"):
